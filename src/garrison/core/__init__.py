@@ -1,0 +1,1 @@
+"""Settings, database, migrations, audit log, errors and the shared tabular reader."""

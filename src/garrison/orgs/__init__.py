@@ -1,0 +1,1 @@
+"""The registry: organisations, contacts, networks, domains, assets and their software."""
