@@ -133,8 +133,12 @@ def _changed_only(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[s
 
 def _record_orm_changes(session: Session, _context: Any) -> None:
     records: list[AuditRecord] = []
-    for action, objects in (("create", session.new), ("update", session.dirty),
-                            ("delete", session.deleted)):
+    changes: tuple[tuple[AuditAction, Any], ...] = (
+        ("create", session.new),
+        ("update", session.dirty),
+        ("delete", session.deleted),
+    )
+    for action, objects in changes:
         for obj in objects:
             if not isinstance(obj, Audited):
                 continue

@@ -45,5 +45,6 @@ class InputError(GarrisonError):
         self.problems = problems
         shown = "\n".join(f"  - {p}" for p in problems[:50])
         more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"input rejected, nothing was written ({len(problems)} problem(s)):\n"
-                         f"{shown}{more}")
+        super().__init__(
+            f"input rejected, nothing was written ({len(problems)} problem(s)):\n{shown}{more}"
+        )

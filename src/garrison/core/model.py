@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -43,3 +44,8 @@ class Timestamped:
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime, default=utc_now, onupdate=utc_now, nullable=False
     )
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table behind a mapped class, typed for bulk statements."""
+    return cast(Table, model.__table__)

@@ -24,8 +24,10 @@ def address_key(address: IPAddress) -> str:
 
 def _reject_zone(text: str) -> None:
     if "%" in text:
-        raise AddressError(f"{text!r} has an IPv6 zone id (after '%'), which is only "
-                           "meaningful on one host; give the address without it")
+        raise AddressError(
+            f"{text!r} has an IPv6 zone id (after '%'), which is only "
+            "meaningful on one host; give the address without it"
+        )
 
 
 def parse_address(text: str) -> IPAddress:

@@ -1,0 +1,233 @@
+"""CSV and XLSX files as located records: every value knows its file, sheet, row and column."""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+from garrison.core.errors import InputError, RowProblem
+from garrison.core.tabular.encoding import UndecodableText, decode_text
+from garrison.core.tabular.headers import HeaderMatch, TableSpec
+
+HEADER_SEARCH_ROWS = 15
+CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
+XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+
+
+@dataclass(frozen=True)
+class Record:
+    """One data row: field → text, with the header each field came from for error messages."""
+
+    file: str
+    sheet: str | None
+    row: int
+    values: dict[str, str]
+    headers: dict[str, str]
+
+    def problem(self, field_name: str | None, reason: str) -> RowProblem:
+        column = self.headers.get(field_name, field_name) if field_name else None
+        return RowProblem(self.file, reason, self.sheet, self.row, column)
+
+    def get(self, field_name: str) -> str:
+        return self.values.get(field_name, "")
+
+
+@dataclass
+class Table:
+    spec: TableSpec
+    sheet: str | None
+    header_row: int
+    records: list[Record] = field(default_factory=list)
+
+
+@dataclass
+class _RawSheet:
+    name: str | None
+    rows: Iterable[tuple[int, list[str]]]
+
+
+def cell_text(value: object) -> str:
+    """A cell as the text a person sees: whole numbers without '.0', dates as ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def _csv_sheet(path: Path, data: bytes) -> _RawSheet:
+    try:
+        text, _encoding = decode_text(data)
+    except UndecodableText as exc:
+        raise InputError([RowProblem(path.name, str(exc))]) from None
+    sample = text[:65536]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for cells in reader:
+                yield reader.line_num, [cell.strip() for cell in cells]
+        except csv.Error as exc:
+            raise InputError(
+                [RowProblem(path.name, f"malformed CSV: {exc}", row=reader.line_num)]
+            ) from None
+
+    return _RawSheet(None, rows())
+
+
+def _xlsx_sheets(path: Path) -> Iterator[_RawSheet]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError([RowProblem(path.name, f"not a readable XLSX workbook ({exc})")]) from None
+    try:
+        for sheet in workbook.worksheets:
+            rows = (
+                (number, [cell_text(value) for value in values])
+                for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), 1)
+            )
+            yield _RawSheet(sheet.title, rows)
+    finally:
+        workbook.close()
+
+
+def _find_header(
+    sheet: _RawSheet, specs: Sequence[TableSpec], rows: Iterator[tuple[int, list[str]]]
+) -> tuple[TableSpec, HeaderMatch, int, list[str]] | None:
+    """The first top row holding every required column of some table kind.
+
+    When several kinds fit, the sheet's name decides, then the kind that explains most columns.
+    """
+    for number, cells in rows:
+        if number > HEADER_SEARCH_ROWS:
+            break
+        fits = [(spec, spec.match_header(cells)) for spec in specs]
+        fits = [(spec, match) for spec, match in fits if spec.accepts(match)]
+        if fits:
+            spec, match = max(
+                fits,
+                key=lambda fit: (
+                    bool(sheet.name and fit[0].names_sheet(sheet.name)),
+                    len(fit[1].columns),
+                ),
+            )
+            return spec, match, number, cells
+    return None
+
+
+def _records(
+    path: Path,
+    sheet: _RawSheet,
+    match: HeaderMatch,
+    header: list[str],
+    rows: Iterator[tuple[int, list[str]]],
+    problems: list[RowProblem],
+) -> Iterator[Record]:
+    headers = {name: header[index] for index, name in match.columns.items()}
+    for number, cells in rows:
+        if not any(cells):
+            continue
+        values: dict[str, str] = {}
+        for index, name in match.columns.items():
+            value = cells[index] if index < len(cells) else ""
+            if value.startswith("="):
+                problems.append(
+                    RowProblem(
+                        path.name,
+                        "the cell holds a formula; paste values instead",
+                        sheet.name,
+                        number,
+                        headers[name],
+                    )
+                )
+                value = ""
+            values[name] = value
+        yield Record(path.name, sheet.name, number, values, headers)
+
+
+def _expected_headers(specs: Sequence[TableSpec]) -> str:
+    return "; ".join(
+        f"{spec.name}: "
+        + ", ".join(
+            repr(c.aliases[0] if c.aliases else c.field) for c in spec.columns if c.required
+        )
+        for spec in specs
+    )
+
+
+def read_tables(path: Path, specs: Sequence[TableSpec], *, max_bytes: int) -> list[Table]:
+    """Every recognised table in a CSV or XLSX file, or InputError naming all that is wrong."""
+    if not path.is_file():
+        raise InputError([RowProblem(str(path), "no such file")])
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError([RowProblem(path.name, "the file is empty")])
+    if size > max_bytes:
+        raise InputError(
+            [
+                RowProblem(
+                    path.name,
+                    f"the file is {size:,} bytes, over the import "
+                    f"limit of {max_bytes:,} (GARRISON_MAX_IMPORT_BYTES)",
+                )
+            ]
+        )
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        sheets: Iterable[_RawSheet] = [_csv_sheet(path, path.read_bytes())]
+    elif suffix in XLSX_SUFFIXES:
+        sheets = _xlsx_sheets(path)
+    else:
+        raise InputError(
+            [RowProblem(path.name, f"unsupported file type {suffix!r}: use .csv or .xlsx")]
+        )
+    problems: list[RowProblem] = []
+    tables: list[Table] = []
+    for sheet in sheets:
+        rows = iter(sheet.rows)
+        found = _find_header(sheet, specs, rows)
+        if found is None:
+            continue
+        spec, match, header_row, header = found
+        for name, indexes in match.duplicates:
+            columns = ", ".join(repr(header[i]) for i in indexes)
+            problems.append(
+                RowProblem(
+                    path.name,
+                    f"columns {columns} all mean {name!r}; keep one",
+                    sheet.name,
+                    header_row,
+                )
+            )
+        table = Table(spec, sheet.name, header_row)
+        table.records.extend(_records(path, sheet, match, header, rows, problems))
+        tables.append(table)
+    if not tables:
+        problems.append(
+            RowProblem(
+                path.name,
+                "no header row found in the first "
+                f"{HEADER_SEARCH_ROWS} rows; expected columns such as " + _expected_headers(specs),
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return tables

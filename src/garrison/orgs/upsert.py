@@ -1,0 +1,128 @@
+"""Upsert planning for bulk imports: decide creates, updates and no-ops before writing anything.
+
+Planning first is what makes an import atomic and idempotent: rows are compared with what is
+stored, problems are collected, and only a clean plan is written, in one transaction, through
+the database's executemany fast path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Connection, Table, bindparam, insert, update
+
+from garrison.core.audit import AuditRecord, record_audit_events
+from garrison.core.clock import utc_now
+
+K = TypeVar("K", bound=Hashable)
+BATCH_ROWS = 5000
+Progress = Callable[[str, int], None]
+
+
+@dataclass
+class EntityCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+@dataclass
+class UpsertPlan(Generic[K]):
+    """What must change in one table for its rows to equal the wanted ones.
+
+    Values are compared in people's terms (an owner's name, not its id); `to_columns` turns
+    them into column values only when writing, once every id is known.
+    """
+
+    table: Table
+    existing: dict[K, tuple[int, dict[str, Any]]]
+    label: Callable[[K, dict[str, Any]], str]
+    to_columns: Callable[[dict[str, Any]], dict[str, Any]] = dict
+    creates: dict[K, dict[str, Any]] = field(default_factory=dict)
+    updates: list[tuple[int, K, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    unchanged: int = 0
+
+    def want(self, key: K, values: dict[str, Any]) -> None:
+        current = self.existing.get(key)
+        if current is None:
+            self.creates[key] = values
+            return
+        row_id, stored = current
+        after = {name: value for name, value in values.items() if stored.get(name) != value}
+        if after:
+            before = {name: stored.get(name) for name in after}
+            self.updates.append((row_id, key, before, after))
+        else:
+            self.unchanged += 1
+
+    @property
+    def counts(self) -> EntityCounts:
+        return EntityCounts(len(self.creates), len(self.updates), self.unchanged)
+
+    def apply(self, connection: Connection, progress: Progress | None = None) -> dict[K, int]:
+        """Write the plan; returns the id of every row it created."""
+        created_ids = self._insert(connection, progress)
+        self._update(connection, progress)
+        audit = [
+            AuditRecord(
+                "create",
+                self.table.name,
+                str(created_ids[key]),
+                self.label(key, values),
+                None,
+                values,
+            )
+            for key, values in self.creates.items()
+        ]
+        audit += [
+            AuditRecord(
+                "update", self.table.name, str(row_id), self.label(key, after), before, after
+            )
+            for row_id, key, before, after in self.updates
+        ]
+        record_audit_events(connection, audit)
+        return created_ids
+
+    def _insert(self, connection: Connection, progress: Progress | None) -> dict[K, int]:
+        keys = list(self.creates)
+        now = utc_now()
+        ids: dict[K, int] = {}
+        statement = insert(self.table).returning(self.table.c.id, sort_by_parameter_order=True)
+        for start in range(0, len(keys), BATCH_ROWS):
+            batch = keys[start : start + BATCH_ROWS]
+            rows = [
+                {**self.to_columns(self.creates[key]), "created_at": now, "updated_at": now}
+                for key in batch
+            ]
+            returned = connection.execute(statement, rows).scalars().all()
+            ids.update(zip(batch, returned, strict=True))
+            if progress:
+                progress(self.table.name, len(batch))
+        return ids
+
+    def _update(self, connection: Connection, progress: Progress | None) -> None:
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        now = utc_now()
+        for row_id, _key, _before, after in self.updates:
+            values = self.to_columns(after)
+            if values:
+                by_columns.setdefault(tuple(sorted(values)), []).append(
+                    {"row_id": row_id, **values}
+                )
+        for columns, rows in by_columns.items():
+            statement = (
+                update(self.table)
+                .where(self.table.c.id == bindparam("row_id"))
+                .values({name: bindparam(name) for name in columns}, updated_at=now)
+            )
+            for start in range(0, len(rows), BATCH_ROWS):
+                batch = rows[start : start + BATCH_ROWS]
+                connection.execute(statement, batch)
+                if progress:
+                    progress(self.table.name, len(batch))
