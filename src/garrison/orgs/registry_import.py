@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -123,11 +123,12 @@ class _Registry:
 
 
 def _parse_file(
-    path: Path, max_bytes: int
+    path: Path, max_bytes: int, tables: Collection[str]
 ) -> tuple[dict[str, list[RegistryRow]], list[RowProblem]]:
     rows: dict[str, list[RegistryRow]] = {name: [] for name in TABLE_ORDER}
     problems: list[RowProblem] = []
-    for table in read_tables(path, REGISTRY_TABLES, max_bytes=max_bytes):
+    specs = [spec for spec in REGISTRY_TABLES if spec.name in tables]
+    for table in read_tables(path, specs, max_bytes=max_bytes):
         for record in table.records:
             parsed = parse_record(table.spec.name, record)
             if isinstance(parsed, RowProblem):
@@ -148,16 +149,24 @@ def _label(key: Any, _values: dict[str, Any]) -> str:
 class RegistryImport:
     """One import of one file: plan everything, and write only a plan without problems."""
 
-    def __init__(self, session: Session, path: Path, *, max_bytes: int) -> None:
+    def __init__(
+        self,
+        session: Session,
+        path: Path,
+        *,
+        max_bytes: int,
+        tables: Collection[str] = TABLE_ORDER,
+    ) -> None:
         self.session = session
         self.path = path
         self.max_bytes = max_bytes
+        self.tables = tables
         self.registry = _Registry()
 
     def run(
         self, progress: Progress | None = None, on_plan: Callable[[int], None] | None = None
     ) -> ImportReport:
-        rows, problems = _parse_file(self.path, self.max_bytes)
+        rows, problems = _parse_file(self.path, self.max_bytes, self.tables)
         registry = self.registry
         registry.problems.extend(problems)
         self._load_stored()
@@ -612,7 +621,13 @@ def import_registry(
     max_bytes: int,
     progress: Progress | None = None,
     on_plan: Callable[[int], None] | None = None,
+    tables: Collection[str] = TABLE_ORDER,
 ) -> ImportReport:
-    """Import one CSV or XLSX file in one transaction; InputError means nothing was written."""
+    """Import one CSV or XLSX file in one transaction; InputError means nothing was written.
+
+    `tables` limits which kinds of table are looked for (e.g. only assets and components).
+    """
     with database.session() as session:
-        return RegistryImport(session, path, max_bytes=max_bytes).run(progress, on_plan)
+        return RegistryImport(session, path, max_bytes=max_bytes, tables=tables).run(
+            progress, on_plan
+        )

@@ -1,0 +1,143 @@
+"""Reading the registry for people: listings and one organisation's full picture."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, selectinload
+
+from garrison.core.errors import NotFoundError
+from garrison.core.tabular import normalise_header
+from garrison.orgs.models import Asset, AssetAddress, Network, Organisation
+
+
+@dataclass(frozen=True)
+class OrganisationSummary:
+    id: int
+    name: str
+    short_name: str | None
+    kind: str
+    parent: str | None
+    networks: int
+    assets: int
+
+
+@dataclass(frozen=True)
+class AssetSummary:
+    id: int
+    organisation: str
+    name: str
+    kind: str | None
+    addresses: list[str]
+    operating_system: str | None
+    security_level: int | None
+    level_approved_on: date | None
+    internet_facing: bool
+
+
+def _count_by_organisation(session: Session, column: InstrumentedAttribute[int]) -> dict[int, int]:
+    query = select(column, func.count()).group_by(column)
+    return {org_id: count for org_id, count in session.execute(query)}
+
+
+def list_organisations(
+    session: Session, *, kind: str | None = None, search: str | None = None
+) -> list[OrganisationSummary]:
+    """Organisations by name; `search` matches name or short name, ignoring case and marks."""
+    parent = aliased(Organisation)
+    query = (
+        select(Organisation, parent.name)
+        .outerjoin(parent, Organisation.parent_id == parent.id)
+        .order_by(Organisation.name)
+    )
+    if kind:
+        query = query.where(Organisation.kind_code == kind)
+    networks = _count_by_organisation(session, Network.organisation_id)
+    assets = _count_by_organisation(session, Asset.organisation_id)
+    wanted = normalise_header(search) if search else None
+    found = []
+    for org, parent_name in session.execute(query):
+        if wanted and wanted not in normalise_header(f"{org.name} {org.short_name or ''}"):
+            continue
+        found.append(
+            OrganisationSummary(
+                org.id,
+                org.name,
+                org.short_name,
+                org.kind_code,
+                parent_name,
+                networks.get(org.id, 0),
+                assets.get(org.id, 0),
+            )
+        )
+    return found
+
+
+def find_organisation(session: Session, reference: str) -> Organisation:
+    """An organisation by id, exact name or short name (case-insensitive), with its details."""
+    text = reference.strip()
+    conditions = [
+        func.lower(Organisation.name) == text.lower(),
+        func.lower(Organisation.short_name) == text.lower(),
+    ]
+    if text.isdigit():
+        conditions.append(Organisation.id == int(text))
+    query = (
+        select(Organisation)
+        .where(or_(*conditions))
+        .options(
+            selectinload(Organisation.contacts),
+            selectinload(Organisation.networks),
+            selectinload(Organisation.domains),
+            selectinload(Organisation.assets).selectinload(Asset.addresses),
+            selectinload(Organisation.assets).selectinload(Asset.components),
+        )
+    )
+    found = session.scalars(query).first()
+    if found is None:
+        raise NotFoundError(
+            f"no organisation named {reference!r} (give its name, short name "
+            "or id; `garrison orgs list` shows them)"
+        )
+    return found
+
+
+def list_assets(
+    session: Session,
+    *,
+    organisation: str | None = None,
+    security_level: int | None = None,
+    internet_facing: bool | None = None,
+) -> list[AssetSummary]:
+    query = (
+        select(Asset, Organisation.name)
+        .join(Asset.organisation)
+        .order_by(Organisation.name, Asset.name)
+    )
+    if organisation:
+        query = query.where(Asset.organisation_id == find_organisation(session, organisation).id)
+    if security_level is not None:
+        query = query.where(Asset.security_level == security_level)
+    if internet_facing is not None:
+        query = query.where(Asset.internet_facing == internet_facing)
+    addresses: dict[int, list[str]] = {}
+    for asset_id, address in session.execute(
+        select(AssetAddress.asset_id, AssetAddress.address).order_by(AssetAddress.key)
+    ):
+        addresses.setdefault(asset_id, []).append(address)
+    return [
+        AssetSummary(
+            asset.id,
+            owner,
+            asset.name,
+            asset.kind,
+            addresses.get(asset.id, []),
+            asset.operating_system,
+            asset.security_level,
+            asset.level_approved_on,
+            asset.internet_facing,
+        )
+        for asset, owner in session.execute(query)
+    ]
