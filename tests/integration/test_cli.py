@@ -1,0 +1,121 @@
+"""The command line, run in-process against real databases: output, JSON and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from garrison.cli.main import run
+
+
+@dataclass
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> object:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def garrison(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """Run `garrison ARGS…` on the test database; returns exit code and captured output."""
+    monkeypatch.setenv("GARRISON_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def invoke(*args: str) -> Outcome:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["garrison", "--database-url", database_url, *args])
+        try:
+            run()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        captured = capsys.readouterr()
+        return Outcome(code, captured.out, captured.err)
+
+    return invoke
+
+
+ORGANISATIONS_CSV = """DANH SÁCH ĐƠN VỊ,,,
+Tên đơn vị,Tên viết tắt,Loại đơn vị,Đơn vị cấp trên
+Sở Khoa học và Công nghệ,SKHCN,coordinator,
+Sở Y tế,SYT,department,
+Bệnh viện Đa khoa tỉnh,BVDK,department,SYT
+"""
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_import_list_show_and_reimport(garrison, tmp_path: Path) -> None:
+    source = _write(tmp_path / "don-vi.csv", ORGANISATIONS_CSV)
+    first = garrison("orgs", "import", str(source), "--json")
+    assert first.code == 0, first.err
+    assert first.json()["counts"]["organisations"] == {"created": 3, "updated": 0,
+                                                       "unchanged": 0}
+    again = garrison("orgs", "import", str(source))
+    assert again.code == 0 and "nothing changed" in again.out
+    listed = garrison("orgs", "list", "--json").json()
+    assert [o["short_name"] for o in listed] == ["BVDK", "SKHCN", "SYT"]
+    assert listed[0]["parent"] == "Sở Y tế"
+    shown = garrison("orgs", "show", "syt", "--json").json()
+    assert shown["name"] == "Sở Y tế" and shown["networks"] == []
+    table = garrison("orgs", "list", "--search", "y te")
+    assert "Sở Y tế" in table.out and "SKHCN" not in table.out
+
+
+def test_bad_file_exits_1_with_located_error_and_writes_nothing(garrison, tmp_path: Path) -> None:
+    bad = _write(tmp_path / "bad.csv", ORGANISATIONS_CSV.replace("department,SYT",
+                                                                 "ministry,SYT"))
+    outcome = garrison("orgs", "import", str(bad))
+    assert outcome.code == 1
+    assert "bad.csv, row 5, column 'Loại đơn vị'" in outcome.err
+    assert "'ministry' is not an organisation kind" in outcome.err
+    assert garrison("orgs", "list", "--json").json() == []
+
+
+def test_usage_errors_exit_2(garrison) -> None:
+    assert garrison("orgs", "frobnicate").code == 2
+    assert garrison("assets", "list", "--level", "9").code == 2
+
+
+def test_unknown_organisation_exits_1(garrison) -> None:
+    outcome = garrison("orgs", "show", "Nowhere")
+    assert outcome.code == 1 and "no organisation named 'Nowhere'" in outcome.err
+
+
+def test_demo_then_listings_and_export_round_trip(garrison, tmp_path: Path) -> None:
+    summary = garrison("demo", "--json")
+    assert summary.code == 0, summary.err
+    counts = summary.json()
+    assert counts["organisations"] >= 35 and counts["assets"] >= 280
+    internet = garrison("assets", "list", "--internet-facing", "--json").json()
+    assert internet and all(a["internet_facing"] for a in internet)
+    level4 = garrison("assets", "list", "--level", "4", "--json").json()
+    assert all(a["security_level"] == 4 for a in level4)
+    export = tmp_path / "registry.xlsx"
+    assert garrison("orgs", "export", str(export)).code == 0
+    reimport = garrison("orgs", "import", str(export), "--json").json()
+    assert all(c["created"] == 0 and c["updated"] == 0 for c in reimport["counts"].values())
+    assert sum(c["unchanged"] for c in reimport["counts"].values()) > 300
+
+
+def test_installed_entry_point_runs_as_a_program(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "garrison", "--data-dir", str(tmp_path), "init"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "garrison.sqlite3").is_file()
