@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from garrison.core.db import Database, create_database_engine, migrate
+
 from postgres_cluster import ThrowAwayCluster
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -48,8 +49,9 @@ def postgres_template(postgres_server_url: str) -> str:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    engine = create_database_engine(make_url(postgres_server_url).set(database=name)
-                                    .render_as_string(hide_password=False))
+    engine = create_database_engine(
+        make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
+    )
     migrate(engine)
     engine.dispose()
     return name

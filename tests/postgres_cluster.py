@@ -55,20 +55,47 @@ class ThrowAwayCluster:
 
     def _run(self, *args: str) -> None:
         result = subprocess.run(
-            [*self.run_as, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL,
+            [*self.run_as, *args],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
             timeout=120,
         )
         if result.returncode != 0:
             raise PostgresUnavailable(f"{args[0]} failed: {result.stdout}\n{result.stderr}")
 
     def start(self) -> str:
-        self._run(str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres",
-                  "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                   "-c max_connections=200")
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-o", options,
-                  "-l", str(self.root / "server.log"), "-w", "-t", "60", "start")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.datadir),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.datadir),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with socket.socket() as probe:
@@ -79,7 +106,8 @@ class ThrowAwayCluster:
 
     def stop(self) -> None:
         try:
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate",
-                      "stop")
+            self._run(
+                str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"
+            )
         finally:
             shutil.rmtree(self.root, ignore_errors=True)

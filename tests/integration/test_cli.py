@@ -25,7 +25,9 @@ class Outcome:
 
 @pytest.fixture
 def garrison(
-    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ):
     """Run `garrison ARGS…` on the test database; returns exit code and captured output."""
@@ -63,8 +65,7 @@ def test_import_list_show_and_reimport(garrison, tmp_path: Path) -> None:
     source = _write(tmp_path / "don-vi.csv", ORGANISATIONS_CSV)
     first = garrison("orgs", "import", str(source), "--json")
     assert first.code == 0, first.err
-    assert first.json()["counts"]["organisations"] == {"created": 3, "updated": 0,
-                                                       "unchanged": 0}
+    assert first.json()["counts"]["organisations"] == {"created": 3, "updated": 0, "unchanged": 0}
     again = garrison("orgs", "import", str(source))
     assert again.code == 0 and "nothing changed" in again.out
     listed = garrison("orgs", "list", "--json").json()
@@ -77,8 +78,7 @@ def test_import_list_show_and_reimport(garrison, tmp_path: Path) -> None:
 
 
 def test_bad_file_exits_1_with_located_error_and_writes_nothing(garrison, tmp_path: Path) -> None:
-    bad = _write(tmp_path / "bad.csv", ORGANISATIONS_CSV.replace("department,SYT",
-                                                                 "ministry,SYT"))
+    bad = _write(tmp_path / "bad.csv", ORGANISATIONS_CSV.replace("department,SYT", "ministry,SYT"))
     outcome = garrison("orgs", "import", str(bad))
     assert outcome.code == 1
     assert "bad.csv, row 5, column 'Loại đơn vị'" in outcome.err
@@ -115,7 +115,10 @@ def test_demo_then_listings_and_export_round_trip(garrison, tmp_path: Path) -> N
 def test_installed_entry_point_runs_as_a_program(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "garrison", "--data-dir", str(tmp_path), "init"],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "garrison.sqlite3").is_file()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from garrison.core.audit import AuditEvent, acting_as
 from garrison.core.db import Database, create_database_engine, is_up_to_date, migrate
@@ -32,8 +33,10 @@ def test_orm_changes_leave_audit_events(database: Database) -> None:
         session.delete(session.get(Organisation, org.id))
     with database.session() as session:
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
-    assert [(e.action, e.actor) for e in events][:2] == [("create", "job:test"),
-                                                          ("update", "user:lan")]
+    assert [(e.action, e.actor) for e in events][:2] == [
+        ("create", "job:test"),
+        ("update", "user:lan"),
+    ]
     assert events[0].after is not None and events[0].after["name"] == "Sở Y tế"
     assert events[1].before == {"notes": None}
     assert events[1].after == {"notes": "Đầu mối trực 24/7"}
@@ -53,7 +56,7 @@ def test_failed_unit_of_work_writes_nothing(database: Database) -> None:
 
 
 def test_unknown_kind_is_refused_by_foreign_key(database: Database) -> None:
-    with pytest.raises(Exception, match="(?i)foreign key"), database.session() as session:
+    with pytest.raises(IntegrityError, match=r"(?i)foreign key"), database.session() as session:
         session.add(Organisation(name="Y", kind_code="ministry-of-nothing"))
 
 

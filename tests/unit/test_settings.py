@@ -12,8 +12,13 @@ from garrison.core.settings import load_settings
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("GARRISON_DATA_DIR", "GARRISON_DATABASE_URL", "GARRISON_TIMEZONE",
-                 "GARRISON_LANGUAGE", "GARRISON_CONFIG"):
+    for name in (
+        "GARRISON_DATA_DIR",
+        "GARRISON_DATABASE_URL",
+        "GARRISON_TIMEZONE",
+        "GARRISON_LANGUAGE",
+        "GARRISON_CONFIG",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
 
@@ -23,7 +28,8 @@ def test_defaults() -> None:
     assert settings.timezone == "Asia/Ho_Chi_Minh"
     assert settings.language == "vi"
     assert settings.effective_database_url == (
-        f"sqlite:///{settings.data_dir / 'garrison.sqlite3'}")
+        f"sqlite:///{settings.data_dir / 'garrison.sqlite3'}"
+    )
     assert settings.data_dir.name == "garrison"
 
 
@@ -36,11 +42,14 @@ def test_environment_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert settings.language == "en" and settings.zone.key == "UTC"
 
 
-def test_toml_file_and_environment_precedence(monkeypatch: pytest.MonkeyPatch,
-                                              tmp_path: Path) -> None:
+def test_toml_file_and_environment_precedence(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     config = tmp_path / "garrison.toml"
-    config.write_text('language = "en"\ndatabase_url = "postgresql://g@127.0.0.1/g"\n'
-                      'timezone = "Asia/Bangkok"\n', encoding="utf-8")
+    config.write_text(
+        'language = "en"\ndatabase_url = "postgresql://g@127.0.0.1/g"\ntimezone = "Asia/Bangkok"\n',
+        encoding="utf-8",
+    )
     monkeypatch.setenv("GARRISON_CONFIG", str(config))
     monkeypatch.setenv("GARRISON_TIMEZONE", "Asia/Ho_Chi_Minh")
     settings = load_settings()
@@ -49,13 +58,17 @@ def test_toml_file_and_environment_precedence(monkeypatch: pytest.MonkeyPatch,
     assert settings.timezone == "Asia/Ho_Chi_Minh"
 
 
-@pytest.mark.parametrize(("variable", "value", "message"), [
-    ("GARRISON_TIMEZONE", "Mars/Olympus", "unknown time zone"),
-    ("GARRISON_LANGUAGE", "fr", "language"),
-    ("GARRISON_CONFIG", "/nonexistent/garrison.toml", "not a file"),
-])
-def test_bad_settings_are_named(monkeypatch: pytest.MonkeyPatch, variable: str, value: str,
-                                message: str) -> None:
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("GARRISON_TIMEZONE", "Mars/Olympus", "unknown time zone"),
+        ("GARRISON_LANGUAGE", "fr", "language"),
+        ("GARRISON_CONFIG", "/nonexistent/garrison.toml", "not a file"),
+    ],
+)
+def test_bad_settings_are_named(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
     monkeypatch.setenv(variable, value)
     with pytest.raises(ConfigurationError, match=message):
         load_settings()
