@@ -78,3 +78,16 @@ def test_migrate_twice_is_harmless(tmp_path: Path) -> None:
     migrate(engine)
     assert is_up_to_date(engine)
     engine.dispose()
+
+
+def test_migrations_match_the_models(database: Database) -> None:
+    """A model changed without a migration would make this list non-empty."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from garrison.schema import metadata
+
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, metadata)
+    assert differences == []
