@@ -38,6 +38,7 @@ def test_orm_changes_leave_audit_events(database: Database) -> None:
         ("update", "user:lan"),
     ]
     assert events[0].after is not None and events[0].after["name"] == "Sở Y tế"
+    assert {e.entity_id for e in events} == {str(org.id)}
     assert events[1].before == {"notes": None}
     assert events[1].after == {"notes": "Đầu mối trực 24/7"}
     assert events[2].action == "delete" and events[2].before is not None

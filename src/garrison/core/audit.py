@@ -142,9 +142,10 @@ def _record_orm_changes(session: Session, _context: Any) -> None:
         for obj in objects:
             if not isinstance(obj, Audited):
                 continue
-            table = inspect(obj).mapper.local_table.name
-            identity = inspect(obj).identity
-            entity_id = ",".join(str(part) for part in identity) if identity else "?"
+            mapper = inspect(obj).mapper
+            table = mapper.local_table.name
+            identity = mapper.primary_key_from_instance(obj)
+            entity_id = ",".join(str(part) for part in identity)
             if action == "create":
                 before, after = None, _snapshot(obj, previous=False)
             elif action == "delete":
