@@ -1,9 +1,10 @@
 """Every table of every domain, gathered for migrations and the schema-drift test."""
 
+from garrison.auth import models as auth_models
 from garrison.core import audit
 from garrison.core.model import Base
 from garrison.orgs import models as orgs_models
 
 metadata = Base.metadata
 
-__all__ = ["audit", "metadata", "orgs_models"]
+__all__ = ["audit", "auth_models", "metadata", "orgs_models"]

@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from sqlalchemy import JSON, Connection, Integer, String, Text, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -61,8 +61,19 @@ class AuditEvent(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+REDACTED = "<redacted>"
+REDACTED_NEW_VALUE = "<redacted: new value>"
+
+
 class Audited:
-    """Mixin for tables whose every change is audited; `audit_label` names the row for people."""
+    """Mixin for tables whose every change is audited; `audit_label` names the row for people.
+
+    Columns in `audit_redacted` (secrets such as password hashes) are logged as changed,
+    never with their value.
+    """
+
+    audit_redacted: ClassVar[frozenset[str]] = frozenset()
+    audit_ignored: ClassVar[frozenset[str]] = frozenset()  # bookkeeping such as last use
 
     def audit_label(self) -> str:
         return str(getattr(self, "name", "") or getattr(self, "id", ""))
@@ -90,11 +101,15 @@ class AuditRecord:
     after: dict[str, Any] | None
 
 
-def record_audit_events(connection: Connection | Session, records: Sequence[AuditRecord]) -> None:
+def record_audit_events(
+    connection: Connection | Session, records: Sequence[AuditRecord], actor: str | None = None
+) -> None:
     """Write audit events for changes made outside the ORM, inside the caller's transaction."""
     if not records:
         return
-    actor, at = current_actor(), utc_now()
+    if actor is None and isinstance(connection, Session):
+        actor = connection.info.get("actor")
+    actor, at = actor or current_actor(), utc_now()
     rows = [
         {
             "at": at,
@@ -116,10 +131,13 @@ def _snapshot(obj: Any, *, previous: bool) -> dict[str, Any]:
     state = inspect(obj)
     values: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
-        if attr.key in ("created_at", "updated_at"):
+        if attr.key in ("created_at", "updated_at") or attr.key in obj.audit_ignored:
             continue
         history = state.attrs[attr.key].history
-        if previous and history.has_changes():
+        if attr.key in obj.audit_redacted:
+            fresh = not previous and history.has_changes()
+            values[attr.key] = REDACTED_NEW_VALUE if fresh else REDACTED
+        elif previous and history.has_changes():
             values[attr.key] = history.deleted[0] if history.deleted else None
         else:
             values[attr.key] = getattr(obj, attr.key)
@@ -158,7 +176,7 @@ def _record_orm_changes(session: Session, _context: Any) -> None:
                 if not after:
                     continue
             records.append(AuditRecord(action, table, entity_id, obj.audit_label(), before, after))
-    record_audit_events(session.connection(), records)
+    record_audit_events(session.connection(), records, session.info.get("actor"))
 
 
 event.listen(Session, "after_flush", _record_orm_changes)

@@ -1,0 +1,1 @@
+"""Users, roles, memberships, API tokens, web sessions and the tenancy filter."""
