@@ -122,3 +122,61 @@ def test_installed_entry_point_runs_as_a_program(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "garrison.sqlite3").is_file()
+
+
+def test_users_add_list_token_and_revoke(garrison, database_url: str) -> None:
+    from garrison.auth.tokens import principal_for_token
+    from garrison.core.db import Database, create_database_engine
+
+    assert garrison("demo").code == 0
+    added = garrison(
+        "users",
+        "add",
+        "lan",
+        "--org",
+        "SKHCN",
+        "--role",
+        "administrator",
+        "--password",
+        "mat-khau-dai-du",
+    )
+    assert added.code == 0, added.err
+    assert garrison("users", "add", "lan", "--org", "SYT", "--role", "member_staff").code == 0
+    listed = garrison("users", "list", "--json").json()
+    assert listed[0]["username"] == "lan"
+    assert sorted(listed[0]["roles"]) == ["administrator@SKHCN", "member_staff@SYT"]
+    issued = garrison("users", "token", "lan", "--scope", "read")
+    secret = issued.out.strip().splitlines()[-1]
+    assert issued.code == 0 and secret.startswith("gar_")
+    database = Database(create_database_engine(database_url))
+    with database.session() as session:
+        principal = principal_for_token(session, secret)
+        assert principal is not None and principal.scopes == frozenset({"read"})
+    prefix = secret.split("_")[1]
+    assert garrison("users", "token", "lan", "--revoke", prefix).code == 0
+    with database.session() as session:
+        assert principal_for_token(session, secret) is None
+        assert principal_for_token(session, secret[:-1] + "x") is None
+    database.dispose()
+
+
+def test_users_bad_input(garrison) -> None:
+    assert garrison("demo").code == 0
+    weak = garrison(
+        "users", "add", "bob", "--org", "SYT", "--role", "member_staff", "--password", "short"
+    )
+    assert weak.code == 1 and "at least 10 characters" in weak.err
+    assert garrison("users", "add", "bob", "--org", "SYT", "--role", "king").code == 2
+    nowhere = garrison(
+        "users",
+        "add",
+        "bob",
+        "--org",
+        "Nowhere",
+        "--role",
+        "member_staff",
+        "--password",
+        "mat-khau-dai-du",
+    )
+    assert nowhere.code == 1 and "Nowhere" in nowhere.err
+    assert garrison("users", "list", "--json").json() == []
