@@ -19,6 +19,7 @@ from garrison.auth.passwords import (
 )
 from garrison.auth.principal import Principal, build_principal
 from garrison.auth.roles import Role
+from garrison.auth.web_sessions import close_all_sessions_of
 from garrison.core.clock import utc_now
 from garrison.core.errors import GarrisonError, NotFoundError
 from garrison.orgs.queries import find_organisation
@@ -106,6 +107,7 @@ def reset_password(session: Session, user: User, new_password: str) -> None:
     check_password_strength(new_password, username=user.username)
     user.password_hash = hash_password(new_password)
     user.must_change_password = True
+    close_all_sessions_of(session, user)
 
 
 def principal_for(session: Session, user: User, scopes: frozenset[str] | None = None) -> Principal:

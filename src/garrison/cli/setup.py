@@ -53,5 +53,8 @@ def demo(json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")
 
 
 def register(app: typer.Typer) -> None:
+    from garrison.cli.serve import serve
+
     app.command()(init)
     app.command()(demo)
+    app.command()(serve)

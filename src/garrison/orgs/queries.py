@@ -10,7 +10,14 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, selectinload
 
 from garrison.core.errors import NotFoundError
 from garrison.core.tabular import normalise_header
-from garrison.orgs.models import Asset, AssetAddress, Network, Organisation
+from garrison.orgs.models import (
+    Asset,
+    AssetAddress,
+    Domain,
+    Network,
+    Organisation,
+    OrganisationKind,
+)
 
 
 @dataclass(frozen=True)
@@ -141,3 +148,57 @@ def list_assets(
         )
         for asset, owner in session.execute(query)
     ]
+
+
+@dataclass(frozen=True)
+class RegistryOverview:
+    """The numbers and distributions a dashboard shows, within what the session may see."""
+
+    organisations: int
+    networks: int
+    domains: int
+    assets: int
+    internet_facing: int
+    organisations_by_kind: dict[str, int]
+    assets_by_level: dict[str, int]  # "1".."5" and "none"
+
+
+def registry_overview(session: Session) -> RegistryOverview:
+    def count(model: type[Organisation] | type[Network] | type[Domain] | type[Asset]) -> int:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+    by_kind = {
+        kind: n
+        for kind, n in session.execute(
+            select(Organisation.kind_code, func.count()).group_by(Organisation.kind_code)
+        )
+    }
+    by_level = {
+        str(level) if level else "none": n
+        for level, n in session.execute(
+            select(Asset.security_level, func.count()).group_by(Asset.security_level)
+        )
+    }
+    facing = (
+        session.scalar(
+            select(func.count()).select_from(Asset).where(Asset.internet_facing.is_(True))
+        )
+        or 0
+    )
+    return RegistryOverview(
+        count(Organisation),
+        count(Network),
+        count(Domain),
+        count(Asset),
+        facing,
+        dict(sorted(by_kind.items())),
+        {key: by_level.get(key, 0) for key in ("1", "2", "3", "4", "5", "none")},
+    )
+
+
+def organisation_kind_names(session: Session, language: str) -> dict[str, str]:
+    """Kind code → its name in `language` (kinds are data, so are their names)."""
+    return {
+        kind.code: kind.name_vi if language == "vi" else kind.name_en
+        for kind in session.scalars(select(OrganisationKind).order_by(OrganisationKind.sort_order))
+    }

@@ -1,0 +1,47 @@
+"""`garrison serve`: the web platform on uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy import func, select
+
+from garrison.auth.demo_accounts import DEMO_PASSWORD, create_demo_accounts
+from garrison.cli.runtime import CommandState, console
+from garrison.core.db import Database
+from garrison.orgs.demo import load_demo_province
+from garrison.orgs.models import Organisation
+
+
+def _load_demo_if_empty(database: Database) -> None:
+    with database.session() as session:
+        empty = not session.scalar(select(func.count()).select_from(Organisation))
+        if empty:
+            console.print("empty database: loading the demo province")
+            load_demo_province(session)
+        accounts = create_demo_accounts(session)
+    for account in accounts:
+        console.print(
+            f"  demo account [bold]{account.username}[/] / {DEMO_PASSWORD} ({account.role.value})"
+        )
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="Load the demo province into an empty database.")
+    ] = False,
+) -> None:
+    """Run the web platform (pages at /, API at /api/v1, its documentation at /api/docs)."""
+    import uvicorn
+
+    from garrison.web.app import create_app
+
+    settings = CommandState.settings()
+    database = Database.open(settings)
+    if demo:
+        _load_demo_if_empty(database)
+    console.print(f"Garrison is at [bold]http://{host}:{port}/[/] (API docs: /api/docs)")
+    uvicorn.run(create_app(database, settings), host=host, port=port, log_level="info")

@@ -1,0 +1,23 @@
+"""JSON API under /api/v1, documented by OpenAPI at /api/docs (served without any CDN)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.openapi.docs import get_swagger_ui_html
+from starlette.responses import HTMLResponse
+
+from garrison.web.api import organisations
+
+router = APIRouter()
+router.include_router(organisations.router, prefix="/api/v1")
+
+
+@router.get("/api/docs", include_in_schema=False)
+def api_docs() -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url="/api/openapi.json",
+        title="Garrison API",
+        swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+        swagger_css_url="/static/vendor/swagger-ui.css",
+        swagger_favicon_url="/static/favicon.svg",
+    )

@@ -1,0 +1,12 @@
+"""Server-rendered pages (Jinja2 + HTMX)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from garrison.web.ui import account, dashboard, organisations
+
+router = APIRouter(include_in_schema=False)
+router.include_router(account.router)
+router.include_router(dashboard.router)
+router.include_router(organisations.router)
