@@ -26,8 +26,10 @@ class DemoAccount:
 
 DEMO_ACCOUNTS = (
     DemoAccount("quantri", "Quản trị hệ thống", Role.ADMINISTRATOR, "coordinator"),
+    DemoAccount("phantich", "Chuyên viên phân tích", Role.COORDINATOR_ANALYST, "coordinator"),
     DemoAccount("truc.ban", "Cán bộ trực ban", Role.DUTY_OFFICER, "coordinator"),
     DemoAccount("syt", "Cán bộ Sở Y tế", Role.MEMBER_MANAGER, "department", "SYT"),
+    DemoAccount("stc", "Nhân viên Sở Tài chính", Role.MEMBER_STAFF, "department", "STC"),
     DemoAccount("nhamang", "Doanh nghiệp viễn thông", Role.TELECOM_OPERATOR, "telecom"),
 )
 
