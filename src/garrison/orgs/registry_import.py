@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -86,6 +86,10 @@ class _Registry:
     def resolve(self, reference: str) -> str | None:
         return self.org_names.get(name_key(reference))
 
+    def owner_key(self, reference: str) -> str:
+        """One key per organisation, whether a row names it by name or by short name."""
+        return self.resolve(reference) or name_key(reference)
+
     def owner(self, row: RegistryRow) -> str | None:
         reference = getattr(row, "organisation", "")
         name = self.resolve(reference)
@@ -140,6 +144,11 @@ def _parse_file(
 
 def _typed(rows: list[RegistryRow], kind: type[RowT]) -> list[RowT]:
     return [row for row in rows if isinstance(row, kind)]
+
+
+def _given(record: Record, renamed: dict[str, str] | None = None) -> set[str]:
+    """The values the file has a column for; a stored row keeps all the others."""
+    return {(renamed or {}).get(name, name) for name in record.values}
 
 
 def _label(key: Any, _values: dict[str, Any]) -> str:
@@ -245,6 +254,9 @@ class RegistryImport:
             for row in stored
         }
         short_owner = {name_key(row.short_name): row.name for row in stored if row.short_name}
+        # A stored organisation spelt in another case or spacing is that organisation.
+        stored_names = {name_key(row.name): row.name for row in stored}
+        rows = [replace(r, name=stored_names.get(name_key(r.name), r.name)) for r in rows]
         unique = registry.first_seen(rows, lambda r: name_key(r.name), "name")
         unique = registry.first_seen(
             unique, lambda r: name_key(r.short_name or r.name), "short_name"
@@ -276,7 +288,10 @@ class RegistryImport:
                     )
                 )
                 continue
-            parent = self._parent_of(row)
+            if "parent" in row.record.values:
+                parent = self._parent_of(row)
+            else:
+                parent = parents.get(row.name)
             parents[row.name] = parent
             values = {
                 "short_name": row.short_name,
@@ -286,7 +301,7 @@ class RegistryImport:
             }
             if row.name not in existing:
                 values["name"] = row.name
-            plan.want(row.name, values)
+            plan.want(row.name, values, _given(row.record, {"kind": "kind_code"}))
         for row in unique:
             if _has_cycle(row.name, parents):
                 registry.problems.append(row.record.problem("parent", "the parents form a cycle"))
@@ -364,7 +379,9 @@ class RegistryImport:
         plan: UpsertPlan[Any] = UpsertPlan(
             table_of(Contact), existing, _label, to_columns=registry.with_owner_id
         )
-        for row in registry.first_seen(rows, lambda r: (name_key(r.organisation), r.name), "name"):
+        for row in registry.first_seen(
+            rows, lambda r: (registry.owner_key(r.organisation), r.name), "name"
+        ):
             owner = registry.owner(row)
             if owner is not None:
                 plan.want(
@@ -377,6 +394,7 @@ class RegistryImport:
                         "phones": list(row.phones),
                         "language": row.language,
                     },
+                    _given(row.record),
                 )
         return plan
 
@@ -411,7 +429,7 @@ class RegistryImport:
                     "first_key": row.network.first_key,
                     "last_key": row.network.last_key,
                 }
-            plan.want(row.network.cidr, values)
+            plan.want(row.network.cidr, values, _given(row.record))
         return plan
 
     def _plan_domains(self, rows: list[DomainRow]) -> UpsertPlan[str]:
@@ -479,7 +497,9 @@ class RegistryImport:
                 {k: v for k, v in values.items() if k != "addresses"}
             ),
         )
-        for row in registry.first_seen(rows, lambda r: (name_key(r.organisation), r.name), "name"):
+        for row in registry.first_seen(
+            rows, lambda r: (registry.owner_key(r.organisation), r.name), "name"
+        ):
             owner = registry.owner(row)
             if owner is None:
                 continue
@@ -499,6 +519,7 @@ class RegistryImport:
                     "internet_facing": row.internet_facing,
                     "notes": row.notes,
                 },
+                _given(row.record),
             )
         return plan
 
@@ -569,7 +590,7 @@ class RegistryImport:
             table_of(Component), existing, _label, to_columns=to_columns
         )
         unique = registry.first_seen(
-            rows, lambda r: (name_key(r.organisation), r.asset, r.ref), "asset"
+            rows, lambda r: (registry.owner_key(r.organisation), r.asset, r.ref), "asset"
         )
         for row in unique:
             owner = registry.owner(row)
@@ -597,6 +618,7 @@ class RegistryImport:
                     "product": row.product,
                     "version": row.version,
                 },
+                _given(row.record),
             )
         return plan
 

@@ -20,7 +20,23 @@ _ROMAN_LEVELS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
 _TRUE = {"x", "co", "yes", "y", "true", "1", "dung", "public"}
 _FALSE = {"", "khong", "no", "n", "false", "0", "sai"}
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S")
-MAX_TEXT = {"name": 300, "short_name": 60, "role": 200, "kind": 60, "operating_system": 200}
+# Limits are the widths of the database columns: what validation accepts, every database stores.
+MAX_TEXT = {
+    "name": 300,
+    "short_name": 60,
+    "role": 200,
+    "kind": 60,
+    "operating_system": 200,
+    "email": 320,
+    "cpe": 500,
+    "purl": 500,
+    "vendor": 200,
+    "product": 200,
+    "version": 100,
+}
+CONTACT_NAME_MAX = 200
+COMPONENT_REF_MAX = 500
+_CPE_ESCAPE = re.compile(r"\\.")
 
 
 class RowInvalid(Exception):
@@ -106,21 +122,23 @@ def collapse_spaces(text: str) -> str:
 FREE_TEXT = {"notes", "description"}
 
 
-def _text(record: Record, field_name: str, *, required: bool = False) -> str | None:
+def _text(
+    record: Record, field_name: str, *, required: bool = False, limit: int | None = None
+) -> str | None:
     raw = record.get(field_name)
     value = raw.strip() if field_name in FREE_TEXT else collapse_spaces(raw)
     if not value:
         if required:
             raise RowInvalid(field_name, "a value is required")
         return None
-    limit = MAX_TEXT.get(field_name, 2000)
+    limit = limit or MAX_TEXT.get(field_name, 2000)
     if len(value) > limit:
         raise RowInvalid(field_name, f"longer than {limit} characters")
     return value
 
 
-def _required(record: Record, field_name: str) -> str:
-    value = _text(record, field_name, required=True)
+def _required(record: Record, field_name: str, *, limit: int | None = None) -> str:
+    value = _text(record, field_name, required=True, limit=limit)
     assert value is not None
     return value
 
@@ -143,7 +161,7 @@ def _security_level(record: Record) -> int | None:
     plain = normalise_header(raw).removeprefix("cap do").removeprefix("cap").strip()
     if not plain:
         return None
-    level = _ROMAN_LEVELS.get(plain) or (int(plain) if plain.isdigit() else None)
+    level = _ROMAN_LEVELS.get(plain) or (int(plain) if plain.isdigit() and len(plain) < 4 else None)
     if level is None or not 1 <= level <= 5:
         raise RowInvalid("security_level", f"{raw!r} is not a security level 1–5 (Decree 85/2016)")
     return level
@@ -233,7 +251,7 @@ def _contact(record: Record) -> ContactRow:
     return ContactRow(
         record,
         _required(record, "organisation"),
-        _required(record, "name"),
+        _required(record, "name", limit=CONTACT_NAME_MAX),
         _text(record, "role"),
         email,
         phones,
@@ -297,7 +315,10 @@ def _component(record: Record) -> ComponentRow:
         _text(record, "product"),
         _text(record, "version"),
     )
-    if cpe is not None and not (cpe.startswith("cpe:2.3:") and len(cpe.split(":")) == 13):
+    # A colon escaped inside a field (backslash, colon) does not separate fields.
+    if cpe is not None and not (
+        cpe.startswith("cpe:2.3:") and len(_CPE_ESCAPE.sub("_", cpe).split(":")) == 13
+    ):
         raise RowInvalid(
             "cpe", f"{cpe!r} is not a CPE 2.3 name (cpe:2.3:part:vendor:product:…, 13 fields)"
         )
@@ -305,11 +326,16 @@ def _component(record: Record) -> ComponentRow:
         raise RowInvalid("purl", f"{purl!r} is not a package URL (pkg:type/name@version)")
     if not (cpe or purl or product):
         raise RowInvalid("product", "give a CPE, a purl or at least a product name")
+    ref = component_ref(cpe, purl, vendor, product, version)
+    if len(ref) > COMPONENT_REF_MAX:
+        raise RowInvalid(
+            "product", f"vendor/product/version together longer than {COMPONENT_REF_MAX} characters"
+        )
     return ComponentRow(
         record,
         _required(record, "organisation"),
         _required(record, "asset"),
-        component_ref(cpe, purl, vendor, product, version),
+        ref,
         cpe,
         purl,
         vendor,

@@ -7,7 +7,7 @@ the database's executemany fast path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -48,13 +48,21 @@ class UpsertPlan(Generic[K]):
     updates: list[tuple[int, K, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
     unchanged: int = 0
 
-    def want(self, key: K, values: dict[str, Any]) -> None:
+    def want(self, key: K, values: dict[str, Any], given: Collection[str] | None = None) -> None:
+        """Plan one wanted row; a stored row keeps every value not named in `given` (all if None).
+
+        A file that has no column for a field says nothing about it: it must not erase it.
+        """
         current = self.existing.get(key)
         if current is None:
             self.creates[key] = values
             return
         row_id, stored = current
-        after = {name: value for name, value in values.items() if stored.get(name) != value}
+        after = {
+            name: value
+            for name, value in values.items()
+            if (given is None or name in given) and stored.get(name) != value
+        }
         if after:
             before = {name: stored.get(name) for name in after}
             self.updates.append((row_id, key, before, after))
@@ -112,14 +120,15 @@ class UpsertPlan(Generic[K]):
         for row_id, _key, _before, after in self.updates:
             values = self.to_columns(after)
             if values:
+                # Parameters are prefixed: a bindparam may not share its column's name.
                 by_columns.setdefault(tuple(sorted(values)), []).append(
-                    {"row_id": row_id, **values}
+                    {"row_id": row_id, **{f"new_{name}": value for name, value in values.items()}}
                 )
         for columns, rows in by_columns.items():
             statement = (
                 update(self.table)
                 .where(self.table.c.id == bindparam("row_id"))
-                .values({name: bindparam(name) for name in columns}, updated_at=now)
+                .values({name: bindparam(f"new_{name}") for name in columns} | {"updated_at": now})
             )
             for start in range(0, len(rows), BATCH_ROWS):
                 batch = rows[start : start + BATCH_ROWS]

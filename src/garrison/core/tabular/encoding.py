@@ -15,6 +15,7 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _MAX_CHAOS = 0.2
+VIETNAMESE_CODE_PAGE = "cp1258"
 
 
 class UndecodableText(ValueError):
@@ -48,9 +49,14 @@ def detect_encoding(data: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(data[:1_000_000]).best()
+    matches = charset_normalizer.from_bytes(data[:1_000_000])
+    best = matches.best()
     if best is None or best.chaos > _MAX_CHAOS:
         raise UndecodableText("cannot tell which text encoding the file uses; save it as UTF-8")
+    # Short Vietnamese texts decode cleanly in several code pages (hp_roman8, cp1250, ...):
+    # when Windows' Vietnamese code page reads the bytes as cleanly as the best guess, it wins.
+    if any(m.encoding == VIETNAMESE_CODE_PAGE and m.chaos <= best.chaos for m in matches):
+        return VIETNAMESE_CODE_PAGE
     return best.encoding
 
 

@@ -6,10 +6,13 @@ import csv
 import io
 import unicodedata
 import zipfile
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from garrison.core.errors import InputError, RowProblem
 from garrison.core.tabular.encoding import UndecodableText, decode_text
@@ -18,6 +21,8 @@ from garrison.core.tabular.headers import HeaderMatch, TableSpec
 HEADER_SEARCH_ROWS = 15
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+CSV_DELIMITERS = ",;\t|"
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
 
 
 @dataclass(frozen=True)
@@ -46,10 +51,19 @@ class Table:
     records: list[Record] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _RawRow:
+    """One row as text cells; `formulas` holds the indexes of cells that are live formulas."""
+
+    number: int
+    cells: list[str]
+    formulas: frozenset[int] = frozenset()
+
+
 @dataclass
 class _RawSheet:
     name: str | None
-    rows: Iterable[tuple[int, list[str]]]
+    rows: Iterable[_RawRow]
 
 
 def cell_text(value: object) -> str:
@@ -67,28 +81,82 @@ def cell_text(value: object) -> str:
     return unicodedata.normalize("NFC", str(value)).strip()
 
 
+def _row_widths(sample: str, delimiter: str) -> Counter[int]:
+    """How many of the sample's first rows split into how many cells (when more than one)."""
+    widths: Counter[int] = Counter()
+    try:
+        for cells in islice(csv.reader(io.StringIO(sample), delimiter=delimiter), 100):
+            if len(cells) > 1:
+                widths[len(cells)] += 1
+    except csv.Error:
+        pass  # the sample may end inside a quoted cell: the rows before it still count
+    return widths
+
+
+def csv_delimiter(sample: str) -> str:
+    """The separator that splits most of the sample's rows into the same number of cells.
+
+    csv.Sniffer gives up on quoted cells holding another candidate separator, and guesses
+    quoting rules from the sample; every spreadsheet program quotes alike, so only the
+    separator is guessed here.
+    """
+    best, best_score = ",", (0, 0)
+    for delimiter in CSV_DELIMITERS:
+        widths = _row_widths(sample, delimiter)
+        if widths:
+            width, rows = widths.most_common(1)[0]
+            if (rows, width) > best_score:
+                best, best_score = delimiter, (rows, width)
+    return best
+
+
 def _csv_sheet(path: Path, data: bytes) -> _RawSheet:
     try:
         text, _encoding = decode_text(data)
     except UndecodableText as exc:
         raise InputError([RowProblem(path.name, str(exc))]) from None
-    sample = text[:65536]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text[:65536]))
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
+    def rows() -> Iterator[_RawRow]:
+        start = 1  # a quoted cell may span lines: a row is numbered by the line it starts on
         try:
             for cells in reader:
-                yield reader.line_num, [cell.strip() for cell in cells]
+                yield _RawRow(start, [cell.strip() for cell in cells])
+                start = reader.line_num + 1
         except csv.Error as exc:
-            raise InputError(
-                [RowProblem(path.name, f"malformed CSV: {exc}", row=reader.line_num)]
-            ) from None
+            raise InputError([RowProblem(path.name, f"malformed CSV: {exc}", row=start)]) from None
 
     return _RawSheet(None, rows())
+
+
+# What openpyxl raises on a damaged workbook, while opening it or, lazily, while reading rows
+# (XML parse errors derive from SyntaxError).
+_BROKEN_XLSX = (
+    zipfile.BadZipFile,
+    KeyError,
+    OSError,
+    ValueError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    SyntaxError,
+)
+
+
+def _unreadable_workbook(path: Path, exc: Exception, sheet: str | None = None) -> InputError:
+    return InputError([RowProblem(path.name, f"not a readable XLSX workbook ({exc})", sheet)])
+
+
+def _xlsx_rows(path: Path, sheet: Any) -> Iterator[_RawRow]:
+    try:
+        for number, cells in enumerate(sheet.iter_rows(min_row=1), 1):
+            yield _RawRow(
+                number,
+                [cell_text(cell.value) for cell in cells],
+                frozenset(i for i, cell in enumerate(cells) if cell.data_type == "f"),
+            )
+    except _BROKEN_XLSX as exc:
+        raise _unreadable_workbook(path, exc, sheet.title) from None
 
 
 def _xlsx_sheets(path: Path) -> Iterator[_RawSheet]:
@@ -96,27 +164,25 @@ def _xlsx_sheets(path: Path) -> Iterator[_RawSheet]:
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError([RowProblem(path.name, f"not a readable XLSX workbook ({exc})")]) from None
+        worksheets = workbook.worksheets
+    except _BROKEN_XLSX as exc:
+        raise _unreadable_workbook(path, exc) from None
     try:
-        for sheet in workbook.worksheets:
-            rows = (
-                (number, [cell_text(value) for value in values])
-                for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), 1)
-            )
-            yield _RawSheet(sheet.title, rows)
+        for sheet in worksheets:
+            yield _RawSheet(sheet.title, _xlsx_rows(path, sheet))
     finally:
         workbook.close()
 
 
 def _find_header(
-    sheet: _RawSheet, specs: Sequence[TableSpec], rows: Iterator[tuple[int, list[str]]]
+    sheet: _RawSheet, specs: Sequence[TableSpec], rows: Iterator[_RawRow]
 ) -> tuple[TableSpec, HeaderMatch, int, list[str]] | None:
     """The first top row holding every required column of some table kind.
 
     When several kinds fit, the sheet's name decides, then the kind that explains most columns.
     """
-    for number, cells in rows:
+    for row in rows:
+        number, cells = row.number, row.cells
         if number > HEADER_SEARCH_ROWS:
             break
         fits = [(spec, spec.match_header(cells)) for spec in specs]
@@ -133,34 +199,40 @@ def _find_header(
     return None
 
 
+def _unreadable(value: str, is_formula: bool) -> str | None:
+    """Why a cell's value cannot be taken as the text it shows, if it cannot."""
+    if is_formula:
+        return "the cell holds a formula; paste values instead"
+    for char in value:
+        if unicodedata.category(char) == "Cc" and char not in _ALLOWED_CONTROLS:
+            return f"the cell holds the control character U+{ord(char):04X}; remove it"
+    return None
+
+
 def _records(
     path: Path,
     sheet: _RawSheet,
     match: HeaderMatch,
     header: list[str],
-    rows: Iterator[tuple[int, list[str]]],
+    rows: Iterator[_RawRow],
     problems: list[RowProblem],
 ) -> Iterator[Record]:
     headers = {name: header[index] for index, name in match.columns.items()}
-    for number, cells in rows:
+    for row in rows:
+        cells = row.cells
         if not any(cells):
             continue
         values: dict[str, str] = {}
         for index, name in match.columns.items():
             value = cells[index] if index < len(cells) else ""
-            if value.startswith("="):
+            reason = _unreadable(value, index in row.formulas)
+            if reason:
                 problems.append(
-                    RowProblem(
-                        path.name,
-                        "the cell holds a formula; paste values instead",
-                        sheet.name,
-                        number,
-                        headers[name],
-                    )
+                    RowProblem(path.name, reason, sheet.name, row.number, headers[name])
                 )
                 value = ""
             values[name] = value
-        yield Record(path.name, sheet.name, number, values, headers)
+        yield Record(path.name, sheet.name, row.number, values, headers)
 
 
 def _expected_headers(specs: Sequence[TableSpec]) -> str:
@@ -209,13 +281,15 @@ def read_tables(path: Path, specs: Sequence[TableSpec], *, max_bytes: int) -> li
         spec, match, header_row, header = found
         for name, indexes in match.duplicates:
             columns = ", ".join(repr(header[i]) for i in indexes)
-            problems.append(
+            problems.extend(
                 RowProblem(
                     path.name,
                     f"columns {columns} all mean {name!r}; keep one",
                     sheet.name,
                     header_row,
+                    header[index],
                 )
+                for index in indexes[1:]
             )
         table = Table(spec, sheet.name, header_row)
         table.records.extend(_records(path, sheet, match, header, rows, problems))
