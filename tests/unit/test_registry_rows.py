@@ -320,3 +320,10 @@ def test_bad_components_are_rejected(changes: dict[str, str], column: str, reaso
     problem = rejected("components", **changes)
     assert problem.column == column
     assert reason in problem.reason
+
+
+def test_windows_host_names_with_underscores_are_kept() -> None:
+    from garrison.orgs.registry_rows import _hostname
+
+    assert _hostname("PC_KE_TOAN-01") == "pc_ke_toan-01"
+    assert _hostname("sv_web.syt.sonlam.gov.vn.") == "sv_web.syt.sonlam.gov.vn"

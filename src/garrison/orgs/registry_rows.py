@@ -210,15 +210,27 @@ def _addresses(record: Record) -> tuple[str, ...]:
     return tuple(found)
 
 
+_HOST_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_WINDOWS_HOSTNAME = re.compile(rf"^{_HOST_LABEL}(?:\.{_HOST_LABEL})*$")
+
+
+def _hostname(text: str) -> str:
+    """A DNS or IDN host name in ASCII; NetBIOS-style names with '_' (Windows) are kept too."""
+    plain = text.rstrip(".").lower()
+    try:
+        return idna.encode(plain, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        if _WINDOWS_HOSTNAME.match(plain) and len(plain) <= 253:
+            return plain
+        raise RowInvalid("hostnames", f"{text!r} is not a host name ({exc})") from None
+
+
 def _hostnames(record: Record) -> tuple[str, ...]:
     found: list[str] = []
     for part in _LIST_SEPARATORS.split(record.get("hostnames")):
         if not part:
             continue
-        try:
-            hostname = idna.encode(part.rstrip(".").lower(), uts46=True).decode("ascii")
-        except idna.IDNAError as exc:
-            raise RowInvalid("hostnames", f"{part!r} is not a host name ({exc})") from None
+        hostname = _hostname(part)
         if hostname not in found:
             found.append(hostname)
     return tuple(found)
