@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from garrison.auth.models import LoginAttempt, Membership, User
 from garrison.auth.passwords import (
@@ -22,6 +22,7 @@ from garrison.auth.roles import Role
 from garrison.auth.web_sessions import close_all_sessions_of
 from garrison.core.clock import utc_now
 from garrison.core.errors import GarrisonError, NotFoundError
+from garrison.core.tabular import normalise_header
 from garrison.orgs.queries import find_organisation
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
@@ -174,3 +175,99 @@ def authenticate(
         user.password_hash = hash_password(password)
     user.last_login_at = utc_now()
     return SignIn(user, principal_for(session, user))
+
+
+@dataclass(frozen=True)
+class MembershipSummary:
+    id: int
+    organisation_id: int
+    organisation: str
+    role: str
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    """A user as an administrator sees them: who, whether active, and where with which role."""
+
+    id: int
+    username: str
+    display_name: str
+    email: str | None
+    is_active: bool
+    must_change_password: bool
+    last_login_at: datetime | None
+    memberships: list[MembershipSummary]
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(membership.role for membership in self.memberships)
+
+
+def user_by_id(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"no user with id {user_id}")
+    return user
+
+
+def _summary(user: User) -> UserSummary:
+    memberships = [
+        MembershipSummary(m.id, m.organisation_id, m.organisation.name, m.role)
+        for m in sorted(user.memberships, key=lambda m: m.organisation.name)
+    ]
+    return UserSummary(
+        user.id,
+        user.username,
+        user.display_name,
+        user.email,
+        user.is_active,
+        user.must_change_password,
+        user.last_login_at,
+        memberships,
+    )
+
+
+_WITH_MEMBERSHIPS = selectinload(User.memberships).selectinload(Membership.organisation)
+
+
+def user_summary(session: Session, user_id: int) -> UserSummary:
+    user = session.scalar(select(User).options(_WITH_MEMBERSHIPS).where(User.id == user_id))
+    if user is None:
+        raise NotFoundError(f"no user with id {user_id}")
+    return _summary(user)
+
+
+def list_users(
+    session: Session, *, search: str | None = None, role: str | None = None
+) -> list[UserSummary]:
+    """Users by user name; `search` matches user name, display name or e-mail, ignoring case
+    and marks; `role` keeps users holding that role somewhere."""
+    wanted = normalise_header(search) if search else None
+    found = []
+    for user in session.scalars(select(User).options(_WITH_MEMBERSHIPS).order_by(User.username)):
+        text = f"{user.username} {user.display_name} {user.email or ''}"
+        if wanted and wanted not in normalise_header(text):
+            continue
+        summary = _summary(user)
+        if role is None or role in summary.roles:
+            found.append(summary)
+    return found
+
+
+def revoke_membership(session: Session, user: User, membership_id: int) -> None:
+    """Take one of `user`'s roles away; it stops counting at the user's next request."""
+    membership = session.scalar(
+        select(Membership).where(Membership.id == membership_id, Membership.user_id == user.id)
+    )
+    if membership is None:
+        raise NotFoundError(f"{user.username} has no membership with id {membership_id}")
+    session.delete(membership)
+    session.flush()
+
+
+def set_user_active(session: Session, user: User, active: bool) -> None:
+    """Deactivate (every browser and token stops working at once) or reactivate a user."""
+    user.is_active = active
+    if not active:
+        close_all_sessions_of(session, user)
+    session.flush()

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     language: Literal["vi", "en"] = "vi"
     max_import_bytes: int = 100 * 1024 * 1024
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)  # one file sent to a web page
 
     @field_validator("timezone")
     @classmethod

@@ -42,6 +42,8 @@ class AssetSummary:
     security_level: int | None
     level_approved_on: date | None
     internet_facing: bool
+    organisation_id: int
+    hostnames: list[str]
 
 
 def _count_by_organisation(session: Session, column: InstrumentedAttribute[int]) -> dict[int, int]:
@@ -117,7 +119,10 @@ def list_assets(
     organisation: str | None = None,
     security_level: int | None = None,
     internet_facing: bool | None = None,
+    search: str | None = None,
 ) -> list[AssetSummary]:
+    """Assets by owner and name; `search` matches name, host names or addresses, ignoring case
+    and marks."""
     query = (
         select(Asset, Organisation.name)
         .join(Asset.organisation)
@@ -134,7 +139,7 @@ def list_assets(
         select(AssetAddress.asset_id, AssetAddress.address).order_by(AssetAddress.key)
     ):
         addresses.setdefault(asset_id, []).append(address)
-    return [
+    found = [
         AssetSummary(
             asset.id,
             owner,
@@ -145,8 +150,18 @@ def list_assets(
             asset.security_level,
             asset.level_approved_on,
             asset.internet_facing,
+            asset.organisation_id,
+            list(asset.hostnames),
         )
         for asset, owner in session.execute(query)
+    ]
+    if not search:
+        return found
+    wanted = normalise_header(search)
+    return [
+        asset
+        for asset in found
+        if wanted in normalise_header(" ".join([asset.name, *asset.hostnames, *asset.addresses]))
     ]
 
 

@@ -1,26 +1,33 @@
-"""Organisation pages: a searchable, sortable, paged list and one organisation's detail."""
+"""Organisation pages: a searchable, sortable, paged list, its downloads, and one organisation's
+detail."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from garrison.orgs.queries import find_organisation, list_organisations
+from garrison.orgs.queries import OrganisationSummary, find_organisation, list_organisations
 from garrison.web.rendering import render
+from garrison.web.table_export import ExportFormat, registry_download
+from garrison.web.ui.listing import ListQuery, SearchText, list_response, paginate, sorted_by
 from garrison.web.viewer import CurrentViewer, TenantSession
 
 router = APIRouter()
-PAGE_SIZE = 50
-SortKey = Literal["name", "short_name", "kind", "networks", "assets"]
 
 
-def _sort_value(value: str | int | None) -> tuple[bool, str | int]:
-    """Empty values last; text compared without case."""
-    if value is None:
-        return (True, "")
-    return (False, value.casefold() if isinstance(value, str) else value)
+class OrganisationQuery(ListQuery):
+    search: SearchText = ""
+    kind: Annotated[str, Field(max_length=30)] = ""
+    sort: Literal["name", "short_name", "kind", "networks", "assets"] = "name"
+
+
+def _matching(session: Session, query: OrganisationQuery) -> list[OrganisationSummary]:
+    found = list_organisations(session, kind=query.kind or None, search=query.search or None)
+    return sorted_by(found, query)
 
 
 @router.get("/organisations")
@@ -28,33 +35,33 @@ def organisation_list(
     request: Request,
     viewer: CurrentViewer,
     session: TenantSession,
-    search: Annotated[str | None, Query(max_length=200)] = None,
-    kind: Annotated[str | None, Query(max_length=30)] = None,
-    sort: SortKey = "name",
-    descending: bool = False,
-    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    query: Annotated[OrganisationQuery, Query()],
 ) -> Response:
-    found = list_organisations(session, kind=kind or None, search=search or None)
-    found.sort(key=lambda o: _sort_value(getattr(o, sort)), reverse=descending)
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     context = {
-        "organisations": shown,
-        "total": len(found),
-        "page": page,
-        "pages": pages,
-        "search": search or "",
-        "kind": kind or "",
-        "sort": sort,
-        "descending": descending,
+        "query": query,
+        "listing": paginate(_matching(session, query), query.page),
         "kinds": sorted({o.kind for o in list_organisations(session)}),
     }
-    template = (
-        "partials/organisation_rows.html"
-        if request.headers.get("hx-request")
-        else "organisations.html"
+    return list_response(
+        request, viewer, "organisations.html", "partials/organisation_rows.html", context
     )
-    return render(request, template, context, viewer=viewer)
+
+
+@router.get("/organisations.{export_format}")
+def organisation_export(
+    viewer: CurrentViewer,
+    session: TenantSession,
+    query: Annotated[OrganisationQuery, Query()],
+    export_format: ExportFormat,
+) -> Response:
+    return registry_download(
+        session,
+        export_format,
+        table="organisations",
+        language=viewer.language,
+        keys=[o.name for o in _matching(session, query)],
+        key_of=lambda row: row[0],
+    )
 
 
 @router.get("/organisations/{organisation_id}")

@@ -1,0 +1,87 @@
+"""The asset list: search by name, host name or address, filters, sorting, pages, downloads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from garrison.orgs.queries import AssetSummary, list_assets, list_organisations
+from garrison.web.table_export import ExportFormat, registry_download
+from garrison.web.ui.listing import (
+    ListQuery,
+    OptionalInt,
+    SearchText,
+    list_response,
+    paginate,
+    sorted_by,
+)
+from garrison.web.viewer import CurrentViewer, TenantSession
+
+router = APIRouter()
+SECURITY_LEVELS = ("1", "2", "3", "4", "5")
+
+
+class AssetQuery(ListQuery):
+    search: SearchText = ""
+    organisation: OptionalInt = None
+    level: Literal["", "1", "2", "3", "4", "5", "none"] = ""
+    internet: Literal["", "yes", "no"] = ""
+    sort: Literal[
+        "organisation",
+        "name",
+        "kind",
+        "addresses",
+        "hostnames",
+        "operating_system",
+        "security_level",
+        "internet_facing",
+    ] = "organisation"
+
+
+def _matching(session: Session, query: AssetQuery) -> list[AssetSummary]:
+    found = list_assets(
+        session,
+        organisation=str(query.organisation) if query.organisation is not None else None,
+        security_level=int(query.level) if query.level in SECURITY_LEVELS else None,
+        internet_facing={"yes": True, "no": False}.get(query.internet),
+        search=query.search or None,
+    )
+    if query.level == "none":
+        found = [asset for asset in found if asset.security_level is None]
+    return sorted_by(found, query)
+
+
+@router.get("/assets")
+def asset_list(
+    request: Request,
+    viewer: CurrentViewer,
+    session: TenantSession,
+    query: Annotated[AssetQuery, Query()],
+) -> Response:
+    context = {
+        "query": query,
+        "listing": paginate(_matching(session, query), query.page),
+        "organisations": list_organisations(session),
+        "levels": SECURITY_LEVELS,
+    }
+    return list_response(request, viewer, "assets.html", "partials/asset_rows.html", context)
+
+
+@router.get("/assets.{export_format}")
+def asset_export(
+    viewer: CurrentViewer,
+    session: TenantSession,
+    query: Annotated[AssetQuery, Query()],
+    export_format: ExportFormat,
+) -> Response:
+    return registry_download(
+        session,
+        export_format,
+        table="assets",
+        language=viewer.language,
+        keys=[(a.organisation, a.name) for a in _matching(session, query)],
+        key_of=lambda row: (row[0], row[1]),
+    )
