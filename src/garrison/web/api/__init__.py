@@ -6,10 +6,19 @@ from fastapi import APIRouter
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse
 
-from garrison.web.api import organisations
+from garrison.web.api import (
+    assets,
+    components,
+    contacts,
+    domains,
+    networks,
+    organisations,
+    users,
+)
 
 router = APIRouter()
-router.include_router(organisations.router, prefix="/api/v1")
+for resource in (organisations, networks, domains, contacts, assets, components, users):
+    router.include_router(resource.router, prefix="/api/v1")
 
 
 @router.get("/api/docs", include_in_schema=False)

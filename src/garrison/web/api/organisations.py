@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
+from garrison.auth.principal import descendants
 from garrison.auth.roles import Permission
 from garrison.orgs.models import Organisation, OrganisationKind
-from garrison.web.api.pagination import MAX_LIMIT, Page, decode_cursor, next_cursor
-from garrison.web.problems import Conflict, NotFound, UnprocessableContent
+from garrison.web.api import crud
+from garrison.web.api.pagination import Page
+from garrison.web.problems import NotFound
 from garrison.web.viewer import CurrentViewer, TenantSession
 
-router = APIRouter(prefix="/organisations", tags=["organisations"])
+router = crud.resource_router("/organisations", "organisations")
+CONFLICT = "an organisation with this name or short name already exists"
 
 
 class OrganisationOut(BaseModel):
@@ -29,76 +31,62 @@ class OrganisationOut(BaseModel):
     notes: str | None
 
 
-class OrganisationIn(BaseModel):
+class OrganisationIn(crud.Body):
     name: str = Field(min_length=1, max_length=300)
-    short_name: str | None = Field(default=None, max_length=60)
-    kind_code: str = Field(min_length=1, max_length=30)
-    parent_id: int | None = None
+    short_name: str | None = Field(default=None, min_length=1, max_length=60)
+    kind_code: str = Field(min_length=1, max_length=30, examples=["department"])
+    parent_id: crud.OwnerId | None = None
     notes: str | None = Field(default=None, max_length=10000)
 
 
-class OrganisationPatch(BaseModel):
+class OrganisationPatch(crud.PatchBody):
+    required = ("name", "kind_code")
+
     name: str | None = Field(default=None, min_length=1, max_length=300)
-    short_name: str | None = Field(default=None, max_length=60)
+    short_name: str | None = Field(default=None, min_length=1, max_length=60)
     kind_code: str | None = Field(default=None, min_length=1, max_length=30)
-    parent_id: int | None = None
+    parent_id: crud.OwnerId | None = None
     notes: str | None = Field(default=None, max_length=10000)
 
 
-def _get(session: TenantSession, organisation_id: int) -> Organisation:
-    found = session.scalar(select(Organisation).where(Organisation.id == organisation_id))
-    if found is None:
-        raise NotFound(f"no organisation {organisation_id}")
-    return found
-
-
-def _check_references(session: TenantSession, kind_code: str | None, parent_id: int | None) -> None:
+def _check_kind(session: TenantSession, kind_code: str | None) -> None:
     if kind_code is not None and session.get(OrganisationKind, kind_code) is None:
-        raise UnprocessableContent(f"{kind_code!r} is not an organisation kind")
-    if parent_id is not None and _get(session, parent_id) is None:
-        raise UnprocessableContent(f"no organisation {parent_id} to be the parent")
+        raise crud.invalid("kind_code", f"{kind_code!r} is not an organisation kind")
 
 
-def _commit(session: TenantSession) -> None:
+def _check_parent(session: TenantSession, parent_id: int, child: Organisation | None) -> None:
+    """The parent exists (and is visible), and is not the child itself or below it."""
     try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict("an organisation with this name or short name already exists") from None
+        crud.find(session, Organisation, parent_id)
+    except NotFound:
+        raise crud.invalid("parent_id", f"no organisation {parent_id} to be the parent") from None
+    if child is None:
+        return
+    tree = session.execute(select(Organisation.id, Organisation.parent_id))
+    parent_of = {organisation_id: parent for organisation_id, parent in tree}
+    if parent_id in descendants(parent_of, [child.id]):
+        raise crud.invalid(
+            "parent_id", "an organisation cannot be placed under itself or its units"
+        )
 
 
 @router.get("", response_model=Page[OrganisationOut])
 def list_organisations(
     session: TenantSession,
     viewer: CurrentViewer,
+    page: crud.Paging,
     kind: Annotated[str | None, Query(max_length=30)] = None,
-    search: Annotated[str | None, Query(max_length=200)] = None,
-    parent_id: int | None = None,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    parent_id: crud.IdFilter = None,
+    search: crud.Search = None,
 ) -> Page[OrganisationOut]:
-    query = select(Organisation).where(Organisation.id > decode_cursor(cursor))
-    if kind:
-        query = query.where(Organisation.kind_code == kind)
-    if parent_id is not None:
-        query = query.where(Organisation.parent_id == parent_id)
-    if search:
-        pattern = f"%{search.lower()}%"
-        query = query.where(
-            or_(Organisation.name.ilike(pattern), Organisation.short_name.ilike(pattern))
-        )
-    found = list(session.scalars(query.order_by(Organisation.id).limit(limit)))
-    return Page(
-        items=[OrganisationOut.model_validate(o) for o in found],
-        next_cursor=next_cursor([o.id for o in found], limit),
+    query = crud.narrowed(
+        select(Organisation),
+        (Organisation.kind_code, kind or None),
+        (Organisation.parent_id, parent_id),
+        search=search,
+        searched=(Organisation.name, Organisation.short_name),
     )
-
-
-@router.get("/{organisation_id}", response_model=OrganisationOut)
-def get_organisation(
-    session: TenantSession, viewer: CurrentViewer, organisation_id: int
-) -> Organisation:
-    return _get(session, organisation_id)
+    return crud.keyset_page(session, query, Organisation.id, page, OrganisationOut.model_validate)
 
 
 @router.post("", response_model=OrganisationOut, status_code=201)
@@ -106,35 +94,30 @@ def create_organisation(
     session: TenantSession, viewer: CurrentViewer, body: OrganisationIn
 ) -> Organisation:
     viewer.principal.require(Permission.EDIT_REGISTRY, body.parent_id)
-    _check_references(session, body.kind_code, body.parent_id)
+    _check_kind(session, body.kind_code)
+    if body.parent_id is not None:
+        _check_parent(session, body.parent_id, None)
     organisation = Organisation(**body.model_dump())
     session.add(organisation)
-    _commit(session)
+    crud.commit(session, CONFLICT)
     return organisation
 
 
 @router.patch("/{organisation_id}", response_model=OrganisationOut)
 def update_organisation(
-    session: TenantSession, viewer: CurrentViewer, organisation_id: int, body: OrganisationPatch
+    session: TenantSession,
+    viewer: CurrentViewer,
+    organisation_id: crud.RowId,
+    body: OrganisationPatch,
 ) -> Organisation:
-    organisation = _get(session, organisation_id)
+    organisation = crud.find(session, Organisation, organisation_id)
+    changes = body.changes()
     viewer.principal.require(Permission.EDIT_REGISTRY, organisation.id)
-    changes = body.model_dump(exclude_unset=True)
-    _check_references(session, changes.get("kind_code"), changes.get("parent_id"))
-    if changes.get("parent_id") == organisation.id:
-        raise UnprocessableContent("an organisation cannot be its own parent")
-    for name, value in changes.items():
-        setattr(organisation, name, value)
-    _commit(session)
-    return organisation
+    _check_kind(session, changes.get("kind_code"))
+    if changes.get("parent_id") is not None:
+        viewer.principal.require(Permission.EDIT_REGISTRY, changes["parent_id"])
+        _check_parent(session, changes["parent_id"], organisation)
+    return crud.update(session, viewer, organisation, changes, CONFLICT)
 
 
-@router.delete("/{organisation_id}", status_code=204)
-def delete_organisation(
-    session: TenantSession, viewer: CurrentViewer, organisation_id: int
-) -> Response:
-    organisation = _get(session, organisation_id)
-    viewer.principal.require(Permission.EDIT_REGISTRY, organisation.id)
-    session.delete(organisation)
-    _commit(session)
-    return Response(status_code=204)
+crud.row_routes(router, Organisation, OrganisationOut)
