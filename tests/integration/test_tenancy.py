@@ -145,3 +145,17 @@ def test_coordinator_roles_see_everything(province: Database, role: Role) -> Non
     with province.sessions() as session:
         bind_principal(session, principal)
         assert len(list_organisations(session)) == total
+
+
+def test_relationship_loads_stay_inside_the_tenancy(province: Database) -> None:
+    """A child unit's member sees its own assets but not its parent organisation's row."""
+    member = _principal(province, "nhanvien.bvdk", "BVDK", Role.MEMBER_STAFF)
+    with province.sessions() as session:
+        bind_principal(session, member)
+        hospital = session.scalar(select(Organisation).where(Organisation.short_name == "BVDK"))
+        assert hospital is not None and hospital.parent_id is not None
+        assert hospital.parent is None
+        assert hospital.assets
+        assert all(a.organisation_id == hospital.id for a in hospital.assets)
+        for asset in hospital.assets:
+            assert all(c.asset_id == asset.id for c in asset.components)

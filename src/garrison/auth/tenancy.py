@@ -70,6 +70,8 @@ def _restrict_to_tenant(state: ORMExecuteState) -> None:
     principal = principal_of(state.session)
     if principal is None or principal.sees_everything:
         return
+    if state.is_relationship_load or state.is_column_load:
+        return  # the criteria of the statement that loaded the parent already propagate here
     if state.is_select or state.is_update or state.is_delete:
         visible = tuple(sorted(principal.visible_organisations)) or (-1,)
         state.statement = state.statement.options(*_tenant_criteria(visible))
