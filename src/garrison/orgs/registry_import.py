@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import unicodedata
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
@@ -649,7 +650,13 @@ def import_registry(
 
     `tables` limits which kinds of table are looked for (e.g. only assets and components).
     """
-    with database.session() as session:
-        return RegistryImport(session, path, max_bytes=max_bytes, tables=tables).run(
-            progress, on_plan
-        )
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of short-lived rows: the collector only slows it down
+    try:
+        with database.session() as session:
+            return RegistryImport(session, path, max_bytes=max_bytes, tables=tables).run(
+                progress, on_plan
+            )
+    finally:
+        if collecting:
+            gc.enable()

@@ -168,6 +168,12 @@ def _security_level(record: Record) -> int | None:
 
 
 def parse_date(raw: str) -> date:
+    text = raw.strip()
+    if len(text) == 10 and text[4] == "-":
+        try:
+            return date.fromisoformat(text)  # the common case, far cheaper than strptime
+        except ValueError:
+            pass
     for pattern in _DATE_FORMATS:
         try:
             return datetime.strptime(raw.strip(), pattern).date()
@@ -211,12 +217,17 @@ def _addresses(record: Record) -> tuple[str, ...]:
 
 
 _HOST_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_PLAIN_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 _WINDOWS_HOSTNAME = re.compile(rf"^{_HOST_LABEL}(?:\.{_HOST_LABEL})*$")
 
 
 def _hostname(text: str) -> str:
     """A DNS or IDN host name in ASCII; NetBIOS-style names with '_' (Windows) are kept too."""
     plain = text.rstrip(".").lower()
+    if "xn--" not in plain and _PLAIN_HOSTNAME.match(plain):
+        return plain  # plain ASCII LDH names need no IDNA processing
     try:
         return idna.encode(plain, uts46=True).decode("ascii")
     except idna.IDNAError as exc:

@@ -5,18 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
 from garrison.core.errors import InputError, RowProblem
 from garrison.core.tabular.encoding import UndecodableText, decode_text
 from garrison.core.tabular.headers import HeaderMatch, TableSpec
+from garrison.core.tabular.xlsx import BROKEN_WORKBOOK, WorkbookSheet, read_workbook
 
 HEADER_SEARCH_ROWS = 15
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -129,49 +128,26 @@ def _csv_sheet(path: Path, data: bytes) -> _RawSheet:
     return _RawSheet(None, rows())
 
 
-# What openpyxl raises on a damaged workbook, while opening it or, lazily, while reading rows
-# (XML parse errors derive from SyntaxError).
-_BROKEN_XLSX = (
-    zipfile.BadZipFile,
-    KeyError,
-    OSError,
-    ValueError,
-    IndexError,
-    TypeError,
-    AttributeError,
-    SyntaxError,
-)
-
-
 def _unreadable_workbook(path: Path, exc: Exception, sheet: str | None = None) -> InputError:
     return InputError([RowProblem(path.name, f"not a readable XLSX workbook ({exc})", sheet)])
 
 
-def _xlsx_rows(path: Path, sheet: Any) -> Iterator[_RawRow]:
-    try:
-        for number, cells in enumerate(sheet.iter_rows(min_row=1), 1):
-            yield _RawRow(
-                number,
-                [cell_text(cell.value) for cell in cells],
-                frozenset(i for i, cell in enumerate(cells) if cell.data_type == "f"),
-            )
-    except _BROKEN_XLSX as exc:
-        raise _unreadable_workbook(path, exc, sheet.title) from None
-
-
 def _xlsx_sheets(path: Path) -> Iterator[_RawSheet]:
-    from openpyxl import load_workbook
-
     try:
-        workbook = load_workbook(path, read_only=True, data_only=False)
-        worksheets = workbook.worksheets
-    except _BROKEN_XLSX as exc:
+        sheets = list(read_workbook(path))
+    except BROKEN_WORKBOOK as exc:
         raise _unreadable_workbook(path, exc) from None
-    try:
-        for sheet in worksheets:
-            yield _RawSheet(sheet.title, _xlsx_rows(path, sheet))
-    finally:
-        workbook.close()
+    for sheet in sheets:
+        yield _RawSheet(sheet.name, _workbook_rows(sheet))
+
+
+def _workbook_rows(sheet: WorkbookSheet) -> Iterator[_RawRow]:
+    formulas: dict[int, set[int]] = {}
+    for row, column in sheet.formulas:
+        formulas.setdefault(row, set()).add(column)
+    for number, values in enumerate(sheet.rows, 1):
+        cells = [cell_text(value) for value in values]
+        yield _RawRow(number, cells, frozenset(formulas.get(number, ())))
 
 
 def _find_header(
