@@ -135,3 +135,31 @@ def test_downloads_hold_every_filtered_row_in_page_order(
     header = downloads(client, "/assets", query)[0][0]
     assert header[:3] == ["organisation", "name", "kind"]
     assert "Security level" in client.get("/assets").text
+
+
+@pytest.mark.parametrize(
+    "sort",
+    ["organisation", "name", "kind", "operating_system", "security_level", "internet_facing"],
+)
+@pytest.mark.parametrize("descending", [False, True])
+def test_database_page_matches_the_whole_list_sorted(province, sort: str, descending: bool) -> None:
+    """The fast path (sorted and cut in SQL) shows exactly what sorting everything would."""
+    from garrison.orgs.queries import AssetFilter, list_assets, page_of_assets
+    from garrison.web.ui.listing import ListQuery, sorted_by
+
+    class Query(ListQuery):
+        pass
+
+    with province.session() as session:
+        everything = sorted_by(list_assets(session), Query(sort=sort, descending=descending))
+        for where, keep in [
+            (AssetFilter(), lambda a: True),
+            (AssetFilter(security_level="none"), lambda a: a.security_level is None),
+            (AssetFilter(internet_facing=True), lambda a: a.internet_facing),
+        ]:
+            wanted = [a for a in everything if keep(a)]
+            page, total = page_of_assets(
+                session, where, sort=sort, descending=descending, offset=50, limit=50
+            )
+            assert total == len(wanted)
+            assert [a.id for a in page] == [a.id for a in wanted[50:100]]

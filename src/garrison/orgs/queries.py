@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, Literal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, selectinload
 
 from garrison.core.errors import NotFoundError
@@ -140,19 +141,7 @@ def list_assets(
     ):
         addresses.setdefault(asset_id, []).append(address)
     found = [
-        AssetSummary(
-            asset.id,
-            owner,
-            asset.name,
-            asset.kind,
-            addresses.get(asset.id, []),
-            asset.operating_system,
-            asset.security_level,
-            asset.level_approved_on,
-            asset.internet_facing,
-            asset.organisation_id,
-            list(asset.hostnames),
-        )
+        _asset_summary(asset, owner, addresses.get(asset.id, []))
         for asset, owner in session.execute(query)
     ]
     if not search:
@@ -217,3 +206,83 @@ def organisation_kind_names(session: Session, language: str) -> dict[str, str]:
         kind.code: kind.name_vi if language == "vi" else kind.name_en
         for kind in session.scalars(select(OrganisationKind).order_by(OrganisationKind.sort_order))
     }
+
+
+# Sort keys a page of assets can be ordered by in SQL (text compared without case).
+ASSET_SORT_COLUMNS: dict[str, Any] = {
+    "organisation": Organisation.name,
+    "name": Asset.name,
+    "kind": Asset.kind,
+    "operating_system": Asset.operating_system,
+    "security_level": Asset.security_level,
+    "internet_facing": Asset.internet_facing,
+}
+
+
+@dataclass(frozen=True)
+class AssetFilter:
+    organisation_id: int | None = None
+    security_level: int | Literal["none"] | None = None
+    internet_facing: bool | None = None
+
+
+def page_of_assets(
+    session: Session, where: AssetFilter, *, sort: str, descending: bool, offset: int, limit: int
+) -> tuple[list[AssetSummary], int]:
+    """One page of assets and the total, filtered, sorted and cut in the database.
+
+    Empty values sort last (first when descending), ties by owner and name: the same order
+    as sorting the whole list in Python, without loading 100,000 rows for 50.
+    """
+    column = ASSET_SORT_COLUMNS[sort]
+    query = select(Asset, Organisation.name).join(Asset.organisation)
+    if where.organisation_id is not None:
+        query = query.where(Asset.organisation_id == where.organisation_id)
+    if where.security_level == "none":
+        query = query.where(Asset.security_level.is_(None))
+    elif where.security_level is not None:
+        query = query.where(Asset.security_level == where.security_level)
+    if where.internet_facing is not None:
+        query = query.where(Asset.internet_facing == where.internet_facing)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    empty = case(
+        (
+            or_(column.is_(None), column == "")
+            if column.type.python_type is str
+            else column.is_(None),
+            1,
+        ),
+        else_=0,
+    )
+    value = func.lower(column) if column.type.python_type is str else column
+    ordering = [empty.desc(), value.desc()] if descending else [empty, value]
+    page = session.execute(
+        query.order_by(*ordering, Organisation.name, Asset.name, Asset.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    addresses: dict[int, list[str]] = {}
+    for asset_id, address in session.execute(
+        select(AssetAddress.asset_id, AssetAddress.address)
+        .where(AssetAddress.asset_id.in_([asset.id for asset, _owner in page]))
+        .order_by(AssetAddress.key)
+    ):
+        addresses.setdefault(asset_id, []).append(address)
+    found = [_asset_summary(asset, owner, addresses.get(asset.id, [])) for asset, owner in page]
+    return found, total
+
+
+def _asset_summary(asset: Asset, owner: str, addresses: list[str]) -> AssetSummary:
+    return AssetSummary(
+        asset.id,
+        owner,
+        asset.name,
+        asset.kind,
+        addresses,
+        asset.operating_system,
+        asset.security_level,
+        asset.level_approved_on,
+        asset.internet_facing,
+        asset.organisation_id,
+        list(asset.hostnames),
+    )
