@@ -55,3 +55,22 @@ def test_cells_that_look_like_formulas_stay_text(client: TestClient, province: D
     notes = {cell.value for cell in cells if cell.column == 5 and cell.value}
     assert set(FORMULAS) <= notes, "XLSX keeps the text as it is"
     assert all(cell.data_type == "s" for cell in cells if cell.value is not None)
+
+
+@pytest.mark.parametrize("sort", ["name", "short_name", "kind"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_database_page_matches_the_whole_list_sorted(province, sort: str, descending: bool) -> None:
+    """The fast path (sorted and cut in SQL) shows exactly what sorting everything would."""
+    from garrison.orgs.queries import list_organisations, page_of_organisations
+    from garrison.web.ui.listing import ListQuery, sorted_by
+
+    with province.session() as session:
+        for kind in (None, "department"):
+            wanted = sorted_by(
+                list_organisations(session, kind=kind), ListQuery(sort=sort, descending=descending)
+            )
+            page, total = page_of_organisations(
+                session, kind=kind, sort=sort, descending=descending, offset=10, limit=10
+            )
+            assert total == len(wanted)
+            assert page == wanted[10:20]

@@ -245,19 +245,8 @@ def page_of_assets(
     if where.internet_facing is not None:
         query = query.where(Asset.internet_facing == where.internet_facing)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    empty = case(
-        (
-            or_(column.is_(None), column == "")
-            if column.type.python_type is str
-            else column.is_(None),
-            1,
-        ),
-        else_=0,
-    )
-    value = func.lower(column) if column.type.python_type is str else column
-    ordering = [empty.desc(), value.desc()] if descending else [empty, value]
     page = session.execute(
-        query.order_by(*ordering, Organisation.name, Asset.name, Asset.id)
+        query.order_by(*_ordering(column, descending), Organisation.name, Asset.name, Asset.id)
         .offset(offset)
         .limit(limit)
     ).all()
@@ -286,3 +275,81 @@ def _asset_summary(asset: Asset, owner: str, addresses: list[str]) -> AssetSumma
         asset.organisation_id,
         list(asset.hostnames),
     )
+
+
+def _ordering(column: Any, descending: bool) -> list[Any]:
+    """ORDER BY terms matching Python's sort of people's values: empty values last (first
+    when the order is turned round), text without case."""
+    text = column.type.python_type is str
+    missing = or_(column.is_(None), column == "") if text else column.is_(None)
+    empty = case((missing, 1), else_=0)
+    value = func.lower(column) if text else column
+    return [empty.desc(), value.desc()] if descending else [empty, value]
+
+
+ORGANISATION_SORT_COLUMNS: dict[str, Any] = {
+    "name": Organisation.name,
+    "short_name": Organisation.short_name,
+    "kind": Organisation.kind_code,
+}
+
+
+def page_of_organisations(
+    session: Session, *, kind: str | None, sort: str, descending: bool, offset: int, limit: int
+) -> tuple[list[OrganisationSummary], int]:
+    """One page of organisations with their counts, cut in the database (see page_of_assets)."""
+    parent = aliased(Organisation)
+    query = select(
+        Organisation.id,
+        Organisation.name,
+        Organisation.short_name,
+        Organisation.kind_code,
+        parent.name,
+    ).outerjoin(parent, Organisation.parent_id == parent.id)
+    if kind:
+        query = query.where(Organisation.kind_code == kind)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ordering = _ordering(ORGANISATION_SORT_COLUMNS[sort], descending)
+    rows = session.execute(
+        query.order_by(*ordering, Organisation.name, Organisation.id).offset(offset).limit(limit)
+    ).all()
+    ids = [row[0] for row in rows]
+    networks = _counts_for(session, Network.organisation_id, ids)
+    assets = _counts_for(session, Asset.organisation_id, ids)
+    found = [
+        OrganisationSummary(
+            org_id,
+            name,
+            short,
+            kind_code,
+            parent_name,
+            networks.get(org_id, 0),
+            assets.get(org_id, 0),
+        )
+        for org_id, name, short, kind_code, parent_name in rows
+    ]
+    return found, total
+
+
+def _counts_for(
+    session: Session, column: InstrumentedAttribute[int], organisation_ids: list[int]
+) -> dict[int, int]:
+    query = select(column, func.count()).where(column.in_(organisation_ids)).group_by(column)
+    return {org_id: count for org_id, count in session.execute(query)}
+
+
+def organisation_kinds_in_use(session: Session) -> list[str]:
+    query = select(Organisation.kind_code).distinct().order_by(Organisation.kind_code)
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class OrganisationChoice:
+    id: int
+    name: str
+
+
+def organisation_choices(session: Session) -> list[OrganisationChoice]:
+    """Id and name of every visible organisation, for filter menus (no counts, no objects)."""
+    query = select(Organisation.id, Organisation.name).order_by(Organisation.name)
+    return [OrganisationChoice(org_id, name) for org_id, name in session.execute(query)]

@@ -14,7 +14,7 @@ from garrison.orgs.queries import (
     AssetSummary,
     find_organisation,
     list_assets,
-    list_organisations,
+    organisation_choices,
     page_of_assets,
 )
 from garrison.web.table_export import ExportFormat, registry_download
@@ -94,7 +94,7 @@ def asset_list(
     context = {
         "query": query,
         "listing": _page(session, query),
-        "organisations": list_organisations(session),
+        "organisations": organisation_choices(session),
         "levels": SECURITY_LEVELS,
     }
     return list_response(request, viewer, "assets.html", "partials/asset_rows.html", context)

@@ -10,10 +10,26 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from garrison.orgs.queries import OrganisationSummary, find_organisation, list_organisations
+from garrison.orgs.queries import (
+    ORGANISATION_SORT_COLUMNS,
+    OrganisationSummary,
+    find_organisation,
+    list_organisations,
+    organisation_kinds_in_use,
+    page_of_organisations,
+)
 from garrison.web.rendering import render
 from garrison.web.table_export import ExportFormat, registry_download
-from garrison.web.ui.listing import ListQuery, SearchText, list_response, paginate, sorted_by
+from garrison.web.ui.listing import (
+    PAGE_SIZE,
+    Listing,
+    ListQuery,
+    SearchText,
+    list_response,
+    offset_of,
+    paginate,
+    sorted_by,
+)
 from garrison.web.viewer import CurrentViewer, TenantSession
 
 router = APIRouter()
@@ -30,6 +46,21 @@ def _matching(session: Session, query: OrganisationQuery) -> list[OrganisationSu
     return sorted_by(found, query)
 
 
+def _page(session: Session, query: OrganisationQuery) -> Listing[OrganisationSummary]:
+    """The common case (no free-text search, a column sort) is cut in the database."""
+    if query.search or query.sort not in ORGANISATION_SORT_COLUMNS:
+        return paginate(_matching(session, query), query.page)
+    items, total = page_of_organisations(
+        session,
+        kind=query.kind or None,
+        sort=query.sort,
+        descending=query.descending,
+        offset=offset_of(query.page),
+        limit=PAGE_SIZE,
+    )
+    return Listing(items, total, query.page)
+
+
 @router.get("/organisations")
 def organisation_list(
     request: Request,
@@ -39,8 +70,8 @@ def organisation_list(
 ) -> Response:
     context = {
         "query": query,
-        "listing": paginate(_matching(session, query), query.page),
-        "kinds": sorted({o.kind for o in list_organisations(session)}),
+        "listing": _page(session, query),
+        "kinds": organisation_kinds_in_use(session),
     }
     return list_response(
         request, viewer, "organisations.html", "partials/organisation_rows.html", context
