@@ -19,14 +19,12 @@ from garrison.orgs.queries import (
 )
 from garrison.web.table_export import ExportFormat, registry_download
 from garrison.web.ui.listing import (
-    PAGE_SIZE,
     Listing,
     ListQuery,
     OptionalInt,
     SearchText,
     list_response,
-    offset_of,
-    paginate,
+    page_of,
     sorted_by,
 )
 from garrison.web.viewer import CurrentViewer, TenantSession
@@ -66,22 +64,23 @@ def _matching(session: Session, query: AssetQuery) -> list[AssetSummary]:
 
 
 def _page(session: Session, query: AssetQuery) -> Listing[AssetSummary]:
-    """The common case (no free-text search, a column sort) is cut in the database."""
-    if query.search or query.sort not in ASSET_SORT_COLUMNS:
-        return paginate(_matching(session, query), query.page)
     if query.organisation is not None:
         find_organisation(session, str(query.organisation))  # 404 outside the tenancy
     level = query.level if query.level == "none" else int(query.level) if query.level else None
     where = AssetFilter(query.organisation, level, {"yes": True, "no": False}.get(query.internet))
-    items, total = page_of_assets(
-        session,
-        where,
-        sort=query.sort,
-        descending=query.descending,
-        offset=offset_of(query.page),
-        limit=PAGE_SIZE,
+    return page_of(
+        query,
+        ASSET_SORT_COLUMNS,
+        in_database=lambda offset, limit: page_of_assets(
+            session,
+            where,
+            sort=query.sort,
+            descending=query.descending,
+            offset=offset,
+            limit=limit,
+        ),
+        in_memory=lambda: _matching(session, query),
     )
-    return Listing(items, total, query.page)
 
 
 @router.get("/assets")

@@ -3,7 +3,7 @@ partial refresh HTMX asks for."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -100,6 +100,21 @@ def offset_of(page: int) -> int:
 def paginate(found: Sequence[T], page: int) -> Listing[T]:
     start = offset_of(page)
     return Listing(list(found[start : start + PAGE_SIZE]), len(found), page)
+
+
+def page_of(
+    query: ListQuery,
+    database_sorts: Collection[str],
+    *,
+    in_database: Callable[[int, int], tuple[list[T], int]],
+    in_memory: Callable[[], list[T]],
+) -> Listing[T]:
+    """One page of a list: cut in the database when it can sort and filter everything the
+    query asks (no free-text search), otherwise sorted and cut in memory."""
+    if getattr(query, "search", "") or query.sort not in database_sorts:
+        return paginate(in_memory(), query.page)
+    items, total = in_database(offset_of(query.page), PAGE_SIZE)
+    return Listing(items, total, query.page)
 
 
 def sort_value(value: Any) -> tuple[bool, Any]:

@@ -21,13 +21,11 @@ from garrison.orgs.queries import (
 from garrison.web.rendering import render
 from garrison.web.table_export import ExportFormat, registry_download
 from garrison.web.ui.listing import (
-    PAGE_SIZE,
     Listing,
     ListQuery,
     SearchText,
     list_response,
-    offset_of,
-    paginate,
+    page_of,
     sorted_by,
 )
 from garrison.web.viewer import CurrentViewer, TenantSession
@@ -47,18 +45,19 @@ def _matching(session: Session, query: OrganisationQuery) -> list[OrganisationSu
 
 
 def _page(session: Session, query: OrganisationQuery) -> Listing[OrganisationSummary]:
-    """The common case (no free-text search, a column sort) is cut in the database."""
-    if query.search or query.sort not in ORGANISATION_SORT_COLUMNS:
-        return paginate(_matching(session, query), query.page)
-    items, total = page_of_organisations(
-        session,
-        kind=query.kind or None,
-        sort=query.sort,
-        descending=query.descending,
-        offset=offset_of(query.page),
-        limit=PAGE_SIZE,
+    return page_of(
+        query,
+        ORGANISATION_SORT_COLUMNS,
+        in_database=lambda offset, limit: page_of_organisations(
+            session,
+            kind=query.kind or None,
+            sort=query.sort,
+            descending=query.descending,
+            offset=offset,
+            limit=limit,
+        ),
+        in_memory=lambda: _matching(session, query),
     )
-    return Listing(items, total, query.page)
 
 
 @router.get("/organisations")
