@@ -1,0 +1,1 @@
+"""Threat intelligence: indicators, their sources and feeds, warninglists and exports."""
