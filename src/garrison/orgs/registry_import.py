@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from garrison.core.bulk import Progress
 from garrison.core.db import Database
 from garrison.core.errors import InputError, RowProblem
 from garrison.core.model import table_of
@@ -38,7 +39,7 @@ from garrison.orgs.registry_rows import (
     parse_record,
 )
 from garrison.orgs.registry_tables import REGISTRY_TABLES
-from garrison.orgs.upsert import EntityCounts, Progress, UpsertPlan
+from garrison.orgs.upsert import EntityCounts, UpsertPlan
 
 RowT = TypeVar("RowT", bound=RegistryRow)
 TABLE_ORDER = tuple(spec.name for spec in REGISTRY_TABLES)

@@ -11,14 +11,13 @@ from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Table, bindparam, insert, text, update
+from sqlalchemy import Connection, Table
 
 from garrison.core.audit import AuditRecord, record_audit_events
+from garrison.core.bulk import Progress, insert_rows, update_rows
 from garrison.core.clock import utc_now
 
 K = TypeVar("K", bound=Hashable)
-BATCH_ROWS = 5000
-Progress = Callable[[str, int], None]
 
 
 @dataclass
@@ -100,53 +99,14 @@ class UpsertPlan(Generic[K]):
     def _insert(self, connection: Connection, progress: Progress | None) -> dict[K, int]:
         keys = list(self.creates)
         now = utc_now()
-        ids: dict[K, int] = {}
-        reserve = connection.dialect.name == "postgresql"
-        returning = insert(self.table).returning(self.table.c.id, sort_by_parameter_order=True)
-        for start in range(0, len(keys), BATCH_ROWS):
-            batch = keys[start : start + BATCH_ROWS]
-            rows = [
-                {**self.to_columns(self.creates[key]), "created_at": now, "updated_at": now}
-                for key in batch
-            ]
-            if reserve:
-                returned = self._reserve_ids(connection, len(rows))
-                for row, row_id in zip(rows, returned, strict=True):
-                    row["id"] = row_id
-                connection.execute(insert(self.table), rows)
-            else:
-                returned = list(connection.execute(returning, rows).scalars())
-            ids.update(zip(batch, returned, strict=True))
-            if progress:
-                progress(self.table.name, len(batch))
-        return ids
-
-    def _reserve_ids(self, connection: Connection, count: int) -> list[int]:
-        """Ids taken from the table's sequence up front, so PostgreSQL can insert without
-        RETURNING (psycopg's pipelined executemany instead of re-parsing huge statements)."""
-        sequence = text(
-            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
-        )
-        return list(connection.execute(sequence, {"table": self.table.name, "n": count}).scalars())
+        rows = [
+            {**self.to_columns(self.creates[key]), "created_at": now, "updated_at": now}
+            for key in keys
+        ]
+        return dict(zip(keys, insert_rows(connection, self.table, rows, progress), strict=True))
 
     def _update(self, connection: Connection, progress: Progress | None) -> None:
-        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        now = utc_now()
-        for row_id, _key, _before, after in self.updates:
-            values = self.to_columns(after)
-            if values:
-                # Parameters are prefixed: a bindparam may not share its column's name.
-                by_columns.setdefault(tuple(sorted(values)), []).append(
-                    {"row_id": row_id, **{f"new_{name}": value for name, value in values.items()}}
-                )
-        for columns, rows in by_columns.items():
-            statement = (
-                update(self.table)
-                .where(self.table.c.id == bindparam("row_id"))
-                .values({name: bindparam(f"new_{name}") for name in columns} | {"updated_at": now})
-            )
-            for start in range(0, len(rows), BATCH_ROWS):
-                batch = rows[start : start + BATCH_ROWS]
-                connection.execute(statement, batch)
-                if progress:
-                    progress(self.table.name, len(batch))
+        changes = [
+            (row_id, self.to_columns(after)) for row_id, _key, _before, after in self.updates
+        ]
+        update_rows(connection, self.table, changes, progress)
