@@ -1,0 +1,322 @@
+"""Merging observations into the indicator store, a batch at a time.
+
+A batch is planned against what is stored (one query per table per batch), then written
+through the bulk fast path. Memory stays bounded by the batch size whatever the document's
+size; the caller holds the transaction, so a failed import leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, select, tuple_
+
+from garrison.core.bulk import insert_rows, update_rows
+from garrison.core.clock import utc_now
+from garrison.core.model import table_of
+from garrison.intel.models import Indicator, Sighting
+from garrison.intel.normalise import IndicatorKey
+from garrison.intel.types import IndicatorType, Tlp
+from garrison.orgs.addresses import address_key
+
+LOOKUP_CHUNK = 900
+"""Keys per IN (…) query: under SQLite's bound-parameter limit on old builds, too."""
+
+
+class WarninglistHit(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class WarninglistChecker(Protocol):
+    def hits(self, indicator_type: IndicatorType, value: str) -> Sequence[WarninglistHit]: ...
+
+
+@dataclass(slots=True)
+class Observation:
+    """One normalised event, ready to merge: its indicator's key and its sighting's columns."""
+
+    key: IndicatorKey
+    observed_key: str
+    first_seen: datetime
+    last_seen: datetime
+    confidence: int
+    tlp: Tlp
+    tags: tuple[str, ...]
+    malware: str | None
+    classification_type: str | None
+    expires_at: datetime | None
+    sighting: dict[str, Any]
+    """Sighting columns other than ids and keys (count, malware_name, raw, details, …)."""
+
+
+@dataclass
+class MergeCounts:
+    """Distinct indicators touched by one run, by what happened to them."""
+
+    new: set[int] = field(default_factory=set)
+    updated: set[int] = field(default_factory=set)
+    seen: set[int] = field(default_factory=set)
+    excluded: set[int] = field(default_factory=set)
+
+    @property
+    def unchanged(self) -> int:
+        return len(self.seen - self.new - self.updated - self.excluded)
+
+
+def range_keys(key: IndicatorKey) -> tuple[str | None, str | None]:
+    """First and last address keys of an IP or CIDR indicator (None for other types)."""
+    if not key.type.is_network:
+        return None, None
+    network = ipaddress.ip_network(key.value)
+    return address_key(network.network_address), address_key(network.broadcast_address)
+
+
+def _merge_lists(stored: Iterable[Any], added: Iterable[Any]) -> list[Any]:
+    return sorted(set(stored) | set(added))
+
+
+def _merged_indicator(
+    stored: dict[str, Any], group: list[Observation], source_id: int, warninglists: list[str]
+) -> dict[str, Any]:
+    """The indicator's columns after this batch's observations; the value is as shareable as
+    its most open source (TLP), as trusted as its most confident one."""
+    tlp = Tlp(stored["tlp"])
+    for observation in group:
+        tlp = tlp if tlp.rank <= observation.tlp.rank else observation.tlp
+    expiries = [o.expires_at for o in group if o.expires_at] + (
+        [stored["expires_at"]] if stored["expires_at"] else []
+    )
+    classification = next(
+        (o.classification_type for o in reversed(group) if o.classification_type),
+        stored["classification_type"],
+    )
+    return {
+        "first_seen": min([stored["first_seen"], *(o.first_seen for o in group)]),
+        "last_seen": max([stored["last_seen"], *(o.last_seen for o in group)]),
+        "confidence": max([stored["confidence"], *(o.confidence for o in group)]),
+        "tlp": tlp.value,
+        "tags": _merge_lists(stored["tags"], (t for o in group for t in o.tags)),
+        "malware": _merge_lists(stored["malware"], (o.malware for o in group if o.malware)),
+        "classification_type": classification,
+        "expires_at": max(expiries) if expiries else None,
+        "warninglists": warninglists,
+        "source_ids": _merge_lists(stored["source_ids"], [source_id]),
+    }
+
+
+_INDICATOR_COLUMNS = (
+    "first_seen",
+    "last_seen",
+    "confidence",
+    "tlp",
+    "tags",
+    "malware",
+    "classification_type",
+    "expires_at",
+    "warninglists",
+    "source_ids",
+)
+_SIGHTING_COMPARED = (
+    "observed_at",
+    "last_seen",
+    "count",
+    "malware_name",
+    "classification_taxonomy",
+    "classification_type",
+    "classification_identifier",
+    "source_asn",
+    "source_as_name",
+    "region",
+    "destination_ip",
+    "destination_port",
+    "destination_fqdn",
+    "details",
+    "raw",
+)
+
+
+class IndicatorStore:
+    """Writes observations of one source, in one run, on one connection (one transaction)."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        source_id: int,
+        run_id: int,
+        warninglists: WarninglistChecker | None = None,
+    ) -> None:
+        self.connection = connection
+        self.source_id = source_id
+        self.run_id = run_id
+        self.warninglists = warninglists
+        self.counts = MergeCounts()
+        self._indicators = table_of(Indicator)
+        self._sightings = table_of(Sighting)
+
+    def merge(self, batch: Sequence[Observation]) -> None:
+        groups: dict[IndicatorKey, list[Observation]] = {}
+        for observation in batch:
+            groups.setdefault(observation.key, []).append(observation)
+        ids = self._merge_indicators(groups)
+        self._merge_sightings(batch, ids)
+
+    def _stored_indicators(self, keys: list[IndicatorKey]) -> dict[IndicatorKey, dict[str, Any]]:
+        table = self._indicators
+        columns = [
+            table.c.id,
+            table.c.type,
+            table.c.value,
+            *(table.c[name] for name in _INDICATOR_COLUMNS),
+        ]
+        stored: dict[IndicatorKey, dict[str, Any]] = {}
+        for start in range(0, len(keys), LOOKUP_CHUNK):
+            chunk = keys[start : start + LOOKUP_CHUNK]
+            wanted = tuple_(table.c.type, table.c.value).in_(
+                [(k.type.value, k.value) for k in chunk]
+            )
+            for row in self.connection.execute(select(*columns).where(wanted)).mappings():
+                stored[IndicatorKey(IndicatorType(row["type"]), row["value"])] = dict(row)
+        return stored
+
+    def _warninglisted(self, key: IndicatorKey) -> list[str]:
+        if self.warninglists is None:
+            return []
+        return sorted({hit.name for hit in self.warninglists.hits(key.type, key.value)})
+
+    def _merge_indicators(
+        self, groups: dict[IndicatorKey, list[Observation]]
+    ) -> dict[IndicatorKey, int]:
+        stored = self._stored_indicators(list(groups))
+        creates: list[tuple[IndicatorKey, dict[str, Any]]] = []
+        changes: list[tuple[int, dict[str, Any]]] = []
+        ids: dict[IndicatorKey, int] = {}
+        now = utc_now()
+        for key, group in groups.items():
+            listed = self._warninglisted(key)
+            current = stored.get(key)
+            if current is None:
+                first = group[0]
+                blank = {
+                    "first_seen": first.first_seen,
+                    "last_seen": first.last_seen,
+                    "confidence": first.confidence,
+                    "tlp": first.tlp.value,
+                    "tags": [],
+                    "malware": [],
+                    "classification_type": None,
+                    "expires_at": None,
+                    "source_ids": [],
+                }
+                first_key, last_key = range_keys(key)
+                creates.append(
+                    (
+                        key,
+                        {
+                            **_merged_indicator(blank, group, self.source_id, listed),
+                            "uuid": str(uuid.uuid4()),
+                            "type": key.type.value,
+                            "value": key.value,
+                            "first_key": first_key,
+                            "last_key": last_key,
+                            "created_at": now,
+                            "updated_at": now,
+                        },
+                    )
+                )
+                continue
+            row_id = current["id"]
+            ids[key] = row_id
+            merged = _merged_indicator(current, group, self.source_id, listed)
+            changed = {name: value for name, value in merged.items() if current[name] != value}
+            if changed:
+                changes.append((row_id, changed))
+                self.counts.updated.add(row_id)
+            self._count(row_id, listed)
+        new_ids = insert_rows(self.connection, self._indicators, [row for _k, row in creates])
+        for (key, row), row_id in zip(creates, new_ids, strict=True):
+            ids[key] = row_id
+            self.counts.new.add(row_id)
+            self._count(row_id, row["warninglists"])
+        update_rows(self.connection, self._indicators, changes)
+        return ids
+
+    def _count(self, row_id: int, listed: list[str]) -> None:
+        self.counts.seen.add(row_id)
+        if listed:
+            self.counts.excluded.add(row_id)
+
+    def _merge_sightings(self, batch: Sequence[Observation], ids: dict[IndicatorKey, int]) -> None:
+        wanted: dict[tuple[int, str], dict[str, Any]] = {}
+        for observation in batch:
+            slot = (ids[observation.key], observation.observed_key)
+            previous = wanted.get(slot)
+            row = dict(observation.sighting)
+            if previous is not None:
+                # the same observation twice in one document: one sighting, counts added
+                row["count"] = previous["count"] + row["count"]
+                row["raw"] = previous["raw"]
+                row["line"] = previous["line"]
+            wanted[slot] = row
+        stored = self._stored_sightings(sorted({indicator for indicator, _ in wanted}))
+        creates: list[dict[str, Any]] = []
+        changes: list[tuple[int, dict[str, Any]]] = []
+        for (indicator_id, observed_key), row in wanted.items():
+            current = stored.get((indicator_id, observed_key))
+            if current is None:
+                creates.append(
+                    {
+                        **row,
+                        "indicator_id": indicator_id,
+                        "source_id": self.source_id,
+                        "observed_key": observed_key,
+                        "import_run_id": self.run_id,
+                    }
+                )
+                self._sighting_changed(indicator_id)
+                continue
+            if current["import_run_id"] == self.run_id:
+                # seen again further down the same document: one sighting, counts added
+                row = {**row, "count": current["count"] + row["count"], "raw": current["raw"]}
+            changed = {
+                name: row[name]
+                for name in _SIGHTING_COMPARED
+                if name in row and current[name] != row[name]
+            }
+            if changed:
+                changes.append((current["id"], {**changed, "import_run_id": self.run_id}))
+                self._sighting_changed(indicator_id)
+        insert_rows(self.connection, self._sightings, creates)
+        update_rows(self.connection, self._sightings, changes, touch=False)
+
+    def _sighting_changed(self, indicator_id: int) -> None:
+        if indicator_id not in self.counts.new:
+            self.counts.updated.add(indicator_id)
+
+    def _stored_sightings(self, indicator_ids: list[int]) -> dict[tuple[int, str], dict[str, Any]]:
+        table = self._sightings
+        columns = [
+            table.c.id,
+            table.c.indicator_id,
+            table.c.observed_key,
+            table.c.import_run_id,
+            *(table.c[name] for name in _SIGHTING_COMPARED),
+        ]
+        stored: dict[tuple[int, str], dict[str, Any]] = {}
+        for start in range(0, len(indicator_ids), LOOKUP_CHUNK):
+            chunk = indicator_ids[start : start + LOOKUP_CHUNK]
+            query = select(*columns).where(
+                table.c.source_id == self.source_id, table.c.indicator_id.in_(chunk)
+            )
+            for row in self.connection.execute(query).mappings():
+                stored[(row["indicator_id"], row["observed_key"])] = dict(row)
+        return stored
+
+
+def default_expiry(last_seen: datetime, days: int | None) -> datetime | None:
+    return last_seen + timedelta(days=days) if days else None
