@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from garrison.auth.roles import COORDINATOR_ROLES, ROLE_PERMISSIONS, Permission, Role
@@ -91,6 +91,33 @@ def descendants(parent_of: dict[int, int | None], roots: Iterable[int]) -> froze
     return frozenset(reached)
 
 
+def _reach_statement() -> Select[int, int]:
+    """(root, organisation) for every organisation at or below each of the `roots`."""
+    organisations = Organisation.__table__
+    start = select(organisations.c.id.label("root"), organisations.c.id.label("id")).where(
+        organisations.c.id.in_(bindparam("roots", expanding=True))
+    )
+    tree = start.cte("reach", recursive=True)
+    child = organisations.alias("child")
+    tree = tree.union(select(tree.c.root, child.c.id).join(child, child.c.parent_id == tree.c.id))
+    return select(tree.c.root, tree.c.id)
+
+
+_REACH = _reach_statement()  # built once: building it costs more than running it
+
+
+def reach_of(session: Session, roots: Iterable[int]) -> dict[int, frozenset[int]]:
+    """Each root organisation with every organisation at or below it, walked in the database
+    by one recursive query (this runs on every request: the tree is not loaded)."""
+    wanted = sorted(set(roots))
+    if not wanted:
+        return {}
+    found: dict[int, set[int]] = {root: set() for root in wanted}
+    for root, org_id in session.execute(_REACH, {"roots": wanted}):
+        found[root].add(org_id)
+    return {root: frozenset(ids) for root, ids in found.items()}
+
+
 def build_principal(
     session: Session,
     user_id: int,
@@ -98,12 +125,11 @@ def build_principal(
     memberships: Iterable[tuple[int, str]],
     scopes: frozenset[str] | None = None,
 ) -> Principal:
-    """Expand (organisation id, role) memberships over the organisation tree."""
-    parent_of: dict[int, int | None] = {
-        org_id: parent
-        for org_id, parent in session.execute(select(Organisation.id, Organisation.parent_id))
-    }
+    """Expand (organisation id, role) memberships over the organisation tree. Coordinator-side
+    roles see everything, so their reach is not computed (it stays their own organisation)."""
+    granted = [(org_id, Role(role)) for org_id, role in memberships]
+    reach = reach_of(session, [org for org, role in granted if role not in COORDINATOR_ROLES])
     grants = tuple(
-        Grant(Role(role), org_id, descendants(parent_of, [org_id])) for org_id, role in memberships
+        Grant(role, org_id, reach.get(org_id, frozenset({org_id}))) for org_id, role in granted
     )
     return Principal(user_id, username, grants, scopes)
