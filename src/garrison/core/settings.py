@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     language: Literal["vi", "en"] = "vi"
     max_import_bytes: int = 100 * 1024 * 1024
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)  # one file sent to a web page
+    warninglist_dirs: list[Path] = Field(default_factory=list)
+    """MISP warninglist folders (each holding */list.json) besides <data_dir>/warninglists."""
+    max_feed_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
 
     @field_validator("timezone")
     @classmethod
@@ -56,6 +59,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'garrison.sqlite3'}"
+
+    @property
+    def feeds_dir(self) -> Path:
+        """Where pulled feed files are kept (the last copy of each source)."""
+        return self.data_dir / "feeds"
 
     @property
     def zone(self) -> ZoneInfo:

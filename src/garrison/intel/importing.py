@@ -21,6 +21,7 @@ from garrison.core.audit import current_actor
 from garrison.core.clock import utc_now
 from garrison.core.db import Database
 from garrison.core.errors import GarrisonError, InputError, NotFoundError, RowProblem
+from garrison.core.settings import Settings
 from garrison.intel.event import IntelEvent
 from garrison.intel.formats import FeedDocument, FeedFormat, detect_format, format_named
 from garrison.intel.models import ImportRun, Source
@@ -32,6 +33,7 @@ from garrison.intel.store import (
     default_expiry,
 )
 from garrison.intel.types import Tlp
+from garrison.intel.warninglists import WarninglistIndex
 
 BATCH_EVENTS = 20_000
 KEPT_PROBLEMS = 1000
@@ -47,6 +49,17 @@ class ImportRequest:
     """None: detect the format from the document, then fall back to the source's format."""
     feed_format: FeedFormat | None = None
     """For callers that already hold the format (a TAXII poll, a test's own format)."""
+
+
+def configured_warninglists(settings: Settings) -> WarninglistIndex:
+    """The warninglists of <data_dir>/warninglists (when it exists) and of every configured
+    folder; a broken list is left out and named in the index's `problems`."""
+    folders = (
+        [settings.data_dir / "warninglists"]
+        if (settings.data_dir / "warninglists").is_dir()
+        else []
+    )
+    return WarninglistIndex.load([*folders, *settings.warninglist_dirs])
 
 
 def file_sha256(path: Path) -> str:
