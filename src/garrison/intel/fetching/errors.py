@@ -8,19 +8,21 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 from garrison.core.errors import GarrisonError
 
 _SECRET_PARAMETER = re.compile(r"(?i)(key|token|secret|pass|auth|sig)")
+_USERINFO = re.compile(r"//[^/?#]*@")
 
 
 def display_url(url: str) -> str:
     """The URL without credentials, so error messages and logs can be shared safely."""
     try:
         parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
     except ValueError:
-        return url
-    host = parts.hostname or ""
+        return _USERINFO.sub("//", url.partition("?")[0])  # unparseable: keep what is safe
     if ":" in host:
         host = f"[{host}]"
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
+    if port is not None:
+        host = f"{host}:{port}"
     query = "&".join(
         f"{name}=***" if _SECRET_PARAMETER.search(name) else f"{name}={value}" if sep else name
         for name, sep, value in (item.partition("=") for item in parts.query.split("&") if item)
