@@ -18,6 +18,7 @@ from garrison.intel.importing import ImportRequest, import_document
 from garrison.intel.models import ImportRun, Indicator, Sighting, Source
 from garrison.intel.sources import SourceSpec, add_source
 from garrison.intel.types import IndicatorType, Tlp
+from garrison.intel.warninglists import WarninglistIndex
 
 pytestmark = pytest.mark.db
 
@@ -61,6 +62,9 @@ class ListedDocumentationRange:
 
     def hits(self, indicator_type: IndicatorType, value: str) -> Sequence[Hit]:
         return [Hit("documentation")] if value.startswith("192.0.2.") else []
+
+    def check_addresses(self, values: Sequence[str]) -> list[Sequence[Hit]]:
+        return [self.hits(IndicatorType.IPV4, value) for value in values]
 
 
 def write(tmp_path: Path, name: str, lines: list[str]) -> FeedDocument:
@@ -217,3 +221,20 @@ def test_source_rows_are_kept(sources: Database) -> None:
             "botnet",
             "public",
         ]
+
+
+def test_real_feeds_and_warninglists(sources: Database, shared_data: Path, tmp_path: Path) -> None:
+    """Shared samples through auto-detection, the real parsers and the MISP warninglists."""
+    lists = WarninglistIndex.load([shared_data / "warninglists"])
+    sinkhole = FeedDocument.from_path(shared_data / "feeds/shadowserver/event4_sinkhole.csv")
+    run = import_document(sources, ImportRequest("botnet", sinkhole), lists)
+    assert (run.status, run.format) == ("succeeded", "shadowserver")
+    assert run.invalid_count == 1 and "148.81.111.11.12" in run.problems[0]["reason"]
+    resolvers = write(
+        tmp_path, "resolvers.txt", ["# resolvers", "8.8.8.8", "1.1.1.1", "45.76.10.20"]
+    )
+    run = import_document(sources, ImportRequest("public", resolvers, "plain"), lists)
+    assert (run.new_count, run.excluded_count) == (1, 2)
+    with sources.session() as session:
+        google = session.scalars(select(Indicator).where(Indicator.value == "8.8.8.8")).one()
+        assert "List of known IPv4 public DNS resolvers" in google.warninglists

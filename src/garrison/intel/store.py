@@ -36,6 +36,10 @@ class WarninglistHit(Protocol):
 class WarninglistChecker(Protocol):
     def hits(self, indicator_type: IndicatorType, value: str) -> Sequence[WarninglistHit]: ...
 
+    def check_addresses(self, values: Sequence[str]) -> Sequence[Sequence[WarninglistHit]]:
+        """hits() of many IPs and CIDRs at once: the fast path for botnet lists."""
+        ...
+
 
 @dataclass(slots=True)
 class Observation:
@@ -184,10 +188,21 @@ class IndicatorStore:
                 stored[IndicatorKey(IndicatorType(row["type"]), row["value"])] = dict(row)
         return stored
 
-    def _warninglisted(self, key: IndicatorKey) -> list[str]:
+    def _warninglisted(self, keys: list[IndicatorKey]) -> dict[IndicatorKey, list[str]]:
+        """Names of the lists each key is on (keys on none are left out)."""
         if self.warninglists is None:
-            return []
-        return sorted({hit.name for hit in self.warninglists.hits(key.type, key.value)})
+            return {}
+        addresses = [key for key in keys if key.type.is_network]
+        others = [key for key in keys if not key.type.is_network]
+        hits = list(
+            zip(
+                addresses,
+                self.warninglists.check_addresses([k.value for k in addresses]),
+                strict=True,
+            )
+        )
+        hits += [(key, self.warninglists.hits(key.type, key.value)) for key in others]
+        return {key: sorted({hit.name for hit in found}) for key, found in hits if found}
 
     def _merge_indicators(
         self, groups: dict[IndicatorKey, list[Observation]]
@@ -197,8 +212,9 @@ class IndicatorStore:
         changes: list[tuple[int, dict[str, Any]]] = []
         ids: dict[IndicatorKey, int] = {}
         now = utc_now()
+        warninglisted = self._warninglisted(list(groups))
         for key, group in groups.items():
-            listed = self._warninglisted(key)
+            listed = warninglisted.get(key, [])
             current = stored.get(key)
             if current is None:
                 first = group[0]
