@@ -23,6 +23,8 @@ class Permission(StrEnum):
     IMPORT_REGISTRY = "import_registry"
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
+    VIEW_INTEL_SOURCES = "view_intel_sources"  # sources, import runs and their raw rows
+    MANAGE_INTEL = "manage_intel"  # add sources, import and pull feeds
 
 
 COORDINATOR_ROLES = frozenset({Role.ADMINISTRATOR, Role.COORDINATOR_ANALYST, Role.DUTY_OFFICER})
@@ -37,9 +39,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.EDIT_REGISTRY,
             Permission.IMPORT_REGISTRY,
             Permission.VIEW_AUDIT,
+            Permission.VIEW_INTEL_SOURCES,
+            Permission.MANAGE_INTEL,
         }
     ),
-    Role.DUTY_OFFICER: frozenset({Permission.READ, Permission.VIEW_AUDIT}),
+    Role.DUTY_OFFICER: frozenset(
+        {Permission.READ, Permission.VIEW_AUDIT, Permission.VIEW_INTEL_SOURCES}
+    ),
     Role.MEMBER_MANAGER: frozenset(
         {
             Permission.READ,

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, false, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from garrison.auth.principal import PermissionDenied, Principal
 from garrison.auth.roles import Permission
+from garrison.intel.models import ImportRun, Indicator, Sighting, Source
+from garrison.intel.types import Tlp
 from garrison.orgs.models import (
     Asset,
     AssetAddress,
@@ -26,6 +28,9 @@ from garrison.orgs.models import (
 )
 
 PRINCIPAL_KEY = "garrison.principal"
+MEMBER_TLP = (Tlp.CLEAR.value, Tlp.GREEN.value)
+"""Indicators a member reads everywhere; AMBER and above reach it only through its notices."""
+COORDINATOR_ONLY: tuple[type, ...] = (Source, ImportRun)
 
 # Which permission changing a row of each organisation-owned table requires.
 EDIT_PERMISSION: dict[type, Permission] = {
@@ -62,6 +67,13 @@ def _tenant_criteria(visible: tuple[int, ...]) -> list[Any]:
             AssetAddress, AssetAddress.asset_id.in_(owned_assets), include_aliases=True
         ),
         with_loader_criteria(Component, Component.asset_id.in_(owned_assets), include_aliases=True),
+        with_loader_criteria(Indicator, Indicator.tlp.in_(MEMBER_TLP), include_aliases=True),
+        with_loader_criteria(
+            Sighting,
+            Sighting.indicator_id.in_(select(Indicator.id).where(Indicator.tlp.in_(MEMBER_TLP))),
+            include_aliases=True,
+        ),
+        *(with_loader_criteria(model, false(), include_aliases=True) for model in COORDINATOR_ONLY),
     ]
 
 
@@ -94,6 +106,11 @@ def _check_tenant_writes(session: Session, _context: Any, _instances: Any) -> No
     if principal is None:
         return
     for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Source | ImportRun | Indicator | Sighting):
+            if not principal.sees_everything:
+                raise PermissionDenied(f"{principal.username} may not change threat intelligence")
+            principal.require(Permission.MANAGE_INTEL, None)
+            continue
         permission = EDIT_PERMISSION.get(type(obj))
         if permission is None:
             continue
