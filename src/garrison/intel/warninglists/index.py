@@ -36,6 +36,7 @@ from garrison.intel.warninglists.networks import (
     Hits,
     ipv4_integers,
     parse_address_range,
+    parse_address_ranges,
 )
 from garrison.intel.warninglists.patterns import SubstringTable, compile_misp_regex
 
@@ -71,38 +72,31 @@ class _Entries:
     strings: list[tuple[str, WarninglistHit]] = field(default_factory=list)
     substrings: list[tuple[str, WarninglistHit]] = field(default_factory=list)
     hostnames: list[tuple[str, WarninglistHit]] = field(default_factory=list)
-    ranges: list[tuple[AddressRange, WarninglistHit]] = field(default_factory=list)
     regexes: list[tuple[re.Pattern[str], WarninglistHit]] = field(default_factory=list)
     ipv4: list[tuple[int, int, WarninglistHit]] = field(default_factory=list)
     ipv6: list[tuple[int, int, WarninglistHit]] = field(default_factory=list)
-
-    def split_ranges(self) -> None:
-        """Ranges by family, as the (first, last, hit) triples AddressIntervals takes."""
-        for address, hit in self.ranges:
-            family = self.ipv4 if address.version == 4 else self.ipv6
-            family.append((address.first, address.last, hit))
-        self.ranges.clear()
-
-
-def _address_range(entry: str) -> AddressRange:
-    address = parse_address_range(entry)
-    if address is None:
-        raise ValueError("not an IPv4 or IPv6 address or network")
-    return address
 
 
 _PREPARE: dict[MatchType, tuple[str, Callable[[str], Any]]] = {
     MatchType.STRING: ("strings", str.strip),
     MatchType.SUBSTRING: ("substrings", str),
     MatchType.HOSTNAME: ("hostnames", hostname_key),
-    MatchType.CIDR: ("ranges", _address_range),
     MatchType.REGEX: ("regexes", compile_misp_regex),
 }
+
+
+def _entry_problem(warninglist: Warninglist, position: int, entry: str, why: str) -> RowProblem:
+    reason = f"entry {entry!r} of {warninglist.type} list {warninglist.name!r}: {why}"
+    source = warninglist.source or warninglist.name
+    return RowProblem(source, f"{reason}; entry ignored", None, position, "list")
 
 
 def _prepare(warninglist: Warninglist, problems: list[RowProblem]) -> _Entries:
     """Each entry converted for its matcher; a bad entry is a problem for that entry only."""
     entries = _Entries()
+    if warninglist.type is MatchType.CIDR:
+        _prepare_ranges(warninglist, entries, problems)
+        return entries
     component, convert = _PREPARE[warninglist.type]
     target: list[tuple[Any, WarninglistHit]] = getattr(entries, component)
     for position, entry in enumerate(warninglist.entries, start=1):
@@ -111,13 +105,26 @@ def _prepare(warninglist: Warninglist, problems: list[RowProblem]) -> _Entries:
                 raise ValueError("an empty entry")
             key = convert(entry)
         except ValueError as exc:
-            reason = f"entry {entry!r} of {warninglist.type} list {warninglist.name!r}: {exc}"
-            source = warninglist.source or warninglist.name
-            problems.append(RowProblem(source, f"{reason}; entry ignored", None, position, "list"))
+            problems.append(_entry_problem(warninglist, position, entry, str(exc)))
             continue
         target.append((key, WarninglistHit.of(warninglist, entry)))
-    entries.split_ranges()
     return entries
+
+
+def _prepare_ranges(
+    warninglist: Warninglist, entries: _Entries, problems: list[RowProblem]
+) -> None:
+    """Cidr entries as (first, last, hit) per family, parsed in one batch."""
+    name, version, category = warninglist.name, warninglist.version, warninglist.category
+    addresses = parse_address_ranges(warninglist.entries)
+    pairs = zip(warninglist.entries, addresses, strict=True)
+    for position, (entry, address) in enumerate(pairs, start=1):
+        if address is None:
+            why = "not an IPv4 or IPv6 address or network"
+            problems.append(_entry_problem(warninglist, position, entry, why))
+            continue
+        family = entries.ipv4 if address.version == 4 else entries.ipv6
+        family.append((address.first, address.last, WarninglistHit(name, version, category, entry)))
 
 
 @dataclass(frozen=True)
