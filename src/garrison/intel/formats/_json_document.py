@@ -2,7 +2,10 @@
 
 `json` gives no positions, yet every problem must name the line it is on. The objects
 these formats carry have an identifier (`"id"` in STIX, `"uuid"` in MISP), so one pass over
-the text records the line each identifier value appears on, in file order.
+the text records the line each identifier value appears on, in file order. The document is
+read whole because its objects refer to each other across the file (a STIX relationship may
+come before the indicator it names); MISP feeds stay bounded by reading one event file at a
+time.
 """
 
 from __future__ import annotations
@@ -15,7 +18,12 @@ from typing import Any
 
 from garrison.core.errors import InputError, RowProblem
 
-_IDENTIFIER = re.compile(r'"(?:id|uuid)"\s*:\s*"([^"\\]{1,200})"')
+_IDENTIFIER = re.compile(
+    r'"(?:id|uuid)"\s*:\s*"([^"\\]{1,200})"'
+    r'|"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"\s*:\s*\{'
+)
+"""An identifier value (`"id": "indicator--…"`, `"uuid": "…"`) or a uuid used as a member
+name (a MISP feed manifest's `"<uuid>": {…}`)."""
 
 
 class IdentifierLines:
@@ -28,7 +36,7 @@ class IdentifierLines:
         for match in _IDENTIFIER.finditer(text):
             line += text.count("\n", position, match.start())
             position = match.start()
-            self._lines[match.group(1)].append(line)
+            self._lines[match.group(1) or match.group(2)].append(line)
 
     def take(self, identifier: object) -> int | None:
         if not isinstance(identifier, str):

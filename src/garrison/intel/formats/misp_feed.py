@@ -30,7 +30,11 @@ class MispFeedFormat:
         return 0.9 if _MANIFEST_START.match(without_bom(head)) and b'"info"' in head else 0.0
 
     def parse(self, document: FeedDocument) -> Iterator[ParsedItem]:
-        manifest = document.path / "manifest.json" if document.path.is_dir() else document.path
+        if document.path.is_dir():
+            document = FeedDocument(
+                document.path / "manifest.json", f"{document.name}/manifest.json"
+            )
+        manifest = document.path
         data, lines = load_json(manifest, document.name)
         if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
             reason = (
