@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from garrison import __version__
-from garrison.cli import assets, intel, orgs, setup, users
+from garrison.cli import assets, feeds, intel, orgs, setup, users
 from garrison.cli.runtime import CommandState, errors
 from garrison.core.errors import GarrisonError
 from garrison.core.settings import CONFIG_FILE_ENV
@@ -27,6 +27,7 @@ app.add_typer(orgs.app, name="orgs")
 app.add_typer(assets.app, name="assets")
 app.add_typer(users.app, name="users")
 app.add_typer(intel.app, name="intel")
+app.add_typer(feeds.app, name="feeds")
 setup.register(app)
 
 

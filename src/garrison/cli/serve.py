@@ -10,6 +10,9 @@ from sqlalchemy import func, select
 from garrison.auth.demo_accounts import DEMO_PASSWORD, create_demo_accounts
 from garrison.cli.runtime import CommandState, console
 from garrison.core.db import Database
+from garrison.core.scheduler import Scheduler
+from garrison.core.settings import Settings
+from garrison.intel.pulling import pull_due_sources
 from garrison.orgs.demo import load_demo_province
 from garrison.orgs.models import Organisation
 
@@ -25,6 +28,18 @@ def _load_demo_if_empty(database: Database) -> None:
         console.print(
             f"  demo account [bold]{account.username}[/] / {DEMO_PASSWORD} ({account.role.value})"
         )
+
+
+def _scheduler(database: Database, settings: Settings) -> Scheduler:
+    """The server's periodic jobs: scheduled feed pulls (each logged as an import run)."""
+
+    def pull_feeds() -> None:
+        for outcome in pull_due_sources(database, settings):
+            console.log(f"feed {outcome.source}: {outcome.status} {outcome.message}")
+
+    scheduler = Scheduler()
+    scheduler.add("feeds", 60, pull_feeds)
+    return scheduler
 
 
 def serve(
@@ -43,5 +58,10 @@ def serve(
     database = Database.open(settings)
     if demo:
         _load_demo_if_empty(database)
+    scheduler = _scheduler(database, settings)
+    scheduler.start()
     console.print(f"Garrison is at [bold]http://{host}:{port}/[/] (API docs: /api/docs)")
-    uvicorn.run(create_app(database, settings), host=host, port=port, log_level="info")
+    try:
+        uvicorn.run(create_app(database, settings), host=host, port=port, log_level="info")
+    finally:
+        scheduler.stop()

@@ -14,6 +14,9 @@ from garrison.intel.formats import format_named
 from garrison.intel.models import RELIABILITY_CODES, Source
 from garrison.intel.types import Tlp
 
+TAXII_FORMAT = "taxii"
+"""A source of this format is a TAXII 2.1 collection URL, polled with added_after."""
+
 
 class SourceError(GarrisonError):
     """A source definition that cannot be used; the message names the field and why."""
@@ -54,8 +57,10 @@ class SourceSpec:
         name = " ".join(self.name.split())
         if not 1 <= len(name) <= 100:
             raise SourceError("name: give 1 to 100 characters")
-        if self.format != "auto":
+        if self.format not in ("auto", TAXII_FORMAT):
             format_named(self.format)
+        if self.format == TAXII_FORMAT and self.url is None:
+            raise SourceError("url: a TAXII source needs its collection URL")
         if self.url is not None:
             parts = urlsplit(self.url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
