@@ -107,6 +107,7 @@ def json_members(document: FeedDocument) -> Iterator[JsonMember]:
         if reader.peek() == closing:
             return
         while True:
+            reader.peek()
             line = reader.line()
             key: str | None = None
             if closing == "}":

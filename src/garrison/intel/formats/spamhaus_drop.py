@@ -26,11 +26,12 @@ from garrison.intel.formats._feed_fields import (
     address_type,
     feed_time,
     guarded,
+    guessed_type,
     optional,
 )
 from garrison.intel.formats._feed_json import json_lines
 from garrison.intel.formats._feed_text import Line, comment_text, data_lines, head_lines, read_lines
-from garrison.intel.types import IndicatorType
+from garrison.intel.types import NETWORK_TYPES, IndicatorType
 
 TAXONOMY = ("other", "blacklist")
 _TEXT_ROW = re.compile(r"^\S+\s*;\s*SBL\d+\s*$", re.IGNORECASE)
@@ -161,7 +162,7 @@ class SpamhausDrop:
                 )
             ]
         extra = {"sblid": comment} if optional(comment) else {}
-        kind = address_type(value, None)
+        kind = guessed_type(value, None, NETWORK_TYPES)
         return [self._event(kind, value, line, state, extra=extra)]
 
     def _json_event(self, row: Row, line: Line, state: _ListState) -> list[IntelEvent]:
