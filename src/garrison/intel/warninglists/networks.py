@@ -47,19 +47,14 @@ def _simple_prefix(text: str) -> int | None:
     return None
 
 
-def parse_address_range(text: str) -> AddressRange | None:
-    """An IPv4/IPv6 address or network (host bits ignored) as an integer range, or None."""
-    address, slash, prefix_text = text.strip().partition("/")
-    prefix = _simple_prefix(prefix_text) if slash else 32
-    if prefix is not None:
-        try:
-            first = _ipv4_integer(address)
-        except (OSError, ValueError):
-            pass
-        else:
-            size = 1 << (32 - prefix)
-            first &= -size
-            return AddressRange(4, first, first + size - 1)
+def _ipv4_network(address: int, prefix: int) -> AddressRange:
+    size = 1 << (32 - prefix)
+    first = address & -size
+    return AddressRange(4, first, first + size - 1)
+
+
+def _any_network(text: str) -> AddressRange | None:
+    """The general (slower) parse: IPv6, netmask prefixes, whatever `ipaddress` accepts."""
     try:
         network = ipaddress.ip_network(text.strip(), strict=False)
     except ValueError:
@@ -67,6 +62,18 @@ def parse_address_range(text: str) -> AddressRange | None:
     return AddressRange(
         network.version, int(network.network_address), int(network.broadcast_address)
     )
+
+
+def parse_address_range(text: str) -> AddressRange | None:
+    """An IPv4/IPv6 address or network (host bits ignored) as an integer range, or None."""
+    address, slash, prefix_text = text.strip().partition("/")
+    prefix = _simple_prefix(prefix_text) if slash else 32
+    if prefix is not None:
+        try:
+            return _ipv4_network(_ipv4_integer(address), prefix)
+        except (OSError, ValueError):
+            pass
+    return _any_network(text)
 
 
 def parse_address_ranges(texts: Sequence[str]) -> list[AddressRange | None]:
@@ -78,11 +85,9 @@ def parse_address_ranges(texts: Sequence[str]) -> list[AddressRange | None]:
     for text, (_, slash, prefix_text), integer in zip(texts, parts, integers, strict=True):
         prefix = _simple_prefix(prefix_text) if slash else 32
         if integer == NOT_IPV4 or prefix is None:
-            ranges.append(parse_address_range(text))
+            ranges.append(_any_network(text))
         else:
-            size = 1 << (32 - prefix)
-            first = integer & -size
-            ranges.append(AddressRange(4, first, first + size - 1))
+            ranges.append(_ipv4_network(integer, prefix))
     return ranges
 
 
