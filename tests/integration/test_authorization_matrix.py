@@ -173,6 +173,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/organisations.{export_format}"): Rule(
         Permission.READ, fixed("/organisations.csv"), scoped=False
     ),
+    ("GET", "/organisations/choices"): Rule(
+        Permission.READ, fixed("/organisations/choices?organisation=S"), scoped=False
+    ),
     ("GET", "/organisations/{organisation_id}"): Rule(
         Permission.READ, lambda w, org: Call(f"/organisations/{org}")
     ),

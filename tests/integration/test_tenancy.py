@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from garrison.auth.accounts import create_user, grant_membership, principal_for
+from garrison.auth.models import User
 from garrison.auth.principal import PermissionDenied, Principal
-from garrison.auth.roles import Role
+from garrison.auth.roles import Permission, Role
 from garrison.auth.tenancy import bind_principal
 from garrison.core.audit import AuditEvent
 from garrison.core.db import Database
@@ -52,6 +53,29 @@ def test_member_sees_own_organisation_and_children_only(province: Database) -> N
         assert component_assets <= {a.id for a in assets}
         addresses = set(session.scalars(select(AssetAddress.asset_id)))
         assert addresses <= {a.id for a in assets}
+
+
+def test_member_reach_covers_every_level_below_and_follows_changes(database: Database) -> None:
+    """Reach is walked in the database on each sign-in/request, so a new unit counts at once."""
+    with database.session() as session:
+        top = Organisation(name="Sở thử", kind_code="department")
+        middle = Organisation(name="Phòng thử", kind_code="other", parent=top)
+        bottom = Organisation(name="Tổ thử", kind_code="other", parent=middle)
+        aside = Organisation(name="Đơn vị khác", kind_code="other")
+        session.add_all([top, middle, bottom, aside])
+        session.flush()
+        ids = top.id, middle.id, bottom.id
+    member = _principal(database, "thanhvien", str(ids[0]), Role.MEMBER_STAFF)
+    assert member.visible_organisations == set(ids)
+    with database.session() as session:
+        newest = Organisation(name="Nhóm mới", kind_code="other", parent_id=ids[2])
+        session.add(newest)
+        session.flush()
+        newest_id = newest.id
+        user = session.scalars(select(User).where(User.username == "thanhvien")).one()
+        assert principal_for(session, user).visible_organisations == {*ids, newest_id}
+    coordinator = _principal(database, "dieuphoi", str(ids[1]), Role.COORDINATOR_ANALYST)
+    assert coordinator.sees_everything and coordinator.may(Permission.READ, newest_id)
 
 
 def test_member_cannot_read_another_organisations_row_by_id(province: Database) -> None:

@@ -76,6 +76,33 @@ def test_filters_sort_and_pages(client: TestClient, province: Database) -> None:
     assert client.get("/assets?level=9").status_code == 422
 
 
+def test_organisation_filter_is_typed_with_suggestions(
+    client: TestClient, province: Database
+) -> None:
+    """No menu of every organisation: the field takes an id, a name or a short name, and an
+    HTMX endpoint suggests names as they are typed, within the viewer's tenancy."""
+    sign_in(client, "phantich")
+    finance = "Sở Tài chính tỉnh Sơn Lâm"
+    by_id = body_rows(client.get(f"/assets?organisation={organisation_id(province, 'STC')}").text)
+    assert by_id
+    for reference in ("STC", "stc", finance):
+        page = client.get("/assets", params={"organisation": reference})
+        assert body_rows(page.text) == by_id
+        assert f'name="organisation" value="{finance}"' in page.text
+        assert (
+            'list="organisation-choices"' in page.text
+            and '<select name="organisation"' not in page.text
+        )
+    assert client.get("/assets", params={"organisation": "Sở không có"}).status_code == 404
+    suggested = client.get("/organisations/choices", params={"organisation": "tài chính"})
+    assert suggested.status_code == 200 and "<html" not in suggested.text
+    assert f'<option value="{finance}">STC</option>' in suggested.text
+    assert "<option" not in client.get("/organisations/choices").text
+    sign_in(client, "syt")
+    mine = client.get("/organisations/choices", params={"organisation": "Sở"}).text
+    assert "Sở Y tế tỉnh Sơn Lâm" in mine and "Tài chính" not in mine
+
+
 def test_search_refreshes_only_the_rows_for_htmx(client: TestClient) -> None:
     sign_in(client, "quantri")
     partial = client.get("/assets?search=tuong+lua", headers={"HX-Request": "true"})

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, literal_column, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, selectinload
 
 from garrison.core.errors import NotFoundError
@@ -47,6 +47,13 @@ class AssetSummary:
     hostnames: list[str]
 
 
+@dataclass(frozen=True)
+class OrganisationChoice:
+    id: int
+    name: str
+    short_name: str | None = None
+
+
 def _count_by_organisation(session: Session, column: InstrumentedAttribute[int]) -> dict[int, int]:
     query = select(column, func.count()).group_by(column)
     return {org_id: count for org_id, count in session.execute(query)}
@@ -85,18 +92,33 @@ def list_organisations(
     return found
 
 
-def find_organisation(session: Session, reference: str) -> Organisation:
-    """An organisation by id, exact name or short name (case-insensitive), with its details."""
+def _named(reference: str) -> ColumnElement[bool]:
+    """Rows an organisation reference names: its id, or its exact name or short name, case
+    aside (compared as stored too: SQLite's lower() folds only ASCII)."""
     text = reference.strip()
     conditions = [
+        Organisation.name == text,
+        Organisation.short_name == text,
         func.lower(Organisation.name) == text.lower(),
         func.lower(Organisation.short_name) == text.lower(),
     ]
     if text.isdigit():
         conditions.append(Organisation.id == int(text))
+    return or_(*conditions)
+
+
+def _not_found(reference: str) -> NotFoundError:
+    return NotFoundError(
+        f"no organisation named {reference!r} (give its name, short name "
+        "or id; `garrison orgs list` shows them)"
+    )
+
+
+def find_organisation(session: Session, reference: str) -> Organisation:
+    """An organisation by id, exact name or short name (case-insensitive), with its details."""
     query = (
         select(Organisation)
-        .where(or_(*conditions))
+        .where(_named(reference))
         .options(
             selectinload(Organisation.contacts),
             selectinload(Organisation.networks),
@@ -107,11 +129,18 @@ def find_organisation(session: Session, reference: str) -> Organisation:
     )
     found = session.scalars(query).first()
     if found is None:
-        raise NotFoundError(
-            f"no organisation named {reference!r} (give its name, short name "
-            "or id; `garrison orgs list` shows them)"
-        )
+        raise _not_found(reference)
     return found
+
+
+def organisation_choice(session: Session, reference: str) -> OrganisationChoice:
+    """Id and name of the organisation a reference names (see find_organisation), without
+    loading its details: what a filter needs."""
+    query = select(Organisation.id, Organisation.name).where(_named(reference))
+    found = session.execute(query.order_by(Organisation.id).limit(1)).first()
+    if found is None:
+        raise _not_found(reference)
+    return OrganisationChoice(found[0], found[1])
 
 
 def list_assets(
@@ -130,7 +159,7 @@ def list_assets(
         .order_by(Organisation.name, Asset.name)
     )
     if organisation:
-        query = query.where(Asset.organisation_id == find_organisation(session, organisation).id)
+        query = query.where(Asset.organisation_id == organisation_choice(session, organisation).id)
     if security_level is not None:
         query = query.where(Asset.security_level == security_level)
     if internet_facing is not None:
@@ -225,6 +254,18 @@ class AssetFilter:
     security_level: int | Literal["none"] | None = None
     internet_facing: bool | None = None
 
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found = []
+        if self.organisation_id is not None:
+            found.append(Asset.organisation_id == self.organisation_id)
+        if self.security_level == "none":
+            found.append(Asset.security_level.is_(None))
+        elif self.security_level is not None:
+            found.append(Asset.security_level == self.security_level)
+        if self.internet_facing is not None:
+            found.append(Asset.internet_facing == self.internet_facing)
+        return found
+
 
 def page_of_assets(
     session: Session, where: AssetFilter, *, sort: str, descending: bool, offset: int, limit: int
@@ -232,33 +273,49 @@ def page_of_assets(
     """One page of assets and the total, filtered, sorted and cut in the database.
 
     Empty values sort last (first when descending), ties by owner and name: the same order
-    as sorting the whole list in Python, without loading 100,000 rows for 50.
+    as sorting the whole list in Python, without loading 100,000 rows for 50. The total
+    counts assets alone (every asset has an owner, the join adds nothing to it).
     """
-    column = ASSET_SORT_COLUMNS[sort]
-    query = select(Asset, Organisation.name).join(Asset.organisation)
-    if where.organisation_id is not None:
-        query = query.where(Asset.organisation_id == where.organisation_id)
-    if where.security_level == "none":
-        query = query.where(Asset.security_level.is_(None))
-    elif where.security_level is not None:
-        query = query.where(Asset.security_level == where.security_level)
-    if where.internet_facing is not None:
-        query = query.where(Asset.internet_facing == where.internet_facing)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = session.execute(
-        query.order_by(*_ordering(column, descending), Organisation.name, Asset.name, Asset.id)
+    conditions = where.conditions()
+    total = session.scalar(select(func.count()).select_from(Asset).where(*conditions)) or 0
+    ordered = (
+        select(Asset.id)
+        .join(Organisation, Asset.organisation_id == _owner_key(session, where, sort))
+        .where(*conditions)
+        .order_by(
+            *_ordering(ASSET_SORT_COLUMNS[sort], descending),
+            Organisation.name,
+            Asset.name,
+            Asset.id,
+        )
         .offset(offset)
         .limit(limit)
-    ).all()
+    )
+    ids = list(session.scalars(ordered))  # ids only: deep pages skip rows from the indexes
+    rows = session.execute(
+        select(Asset, Organisation.name).join(Asset.organisation).where(Asset.id.in_(ids))
+    )
+    owned = {asset.id: (asset, owner) for asset, owner in rows}
     addresses: dict[int, list[str]] = {}
     for asset_id, address in session.execute(
         select(AssetAddress.asset_id, AssetAddress.address)
-        .where(AssetAddress.asset_id.in_([asset.id for asset, _owner in page]))
+        .where(AssetAddress.asset_id.in_(ids))
         .order_by(AssetAddress.key)
     ):
         addresses.setdefault(asset_id, []).append(address)
-    found = [_asset_summary(asset, owner, addresses.get(asset.id, [])) for asset, owner in page]
+    found = [_asset_summary(*owned[asset_id], addresses.get(asset_id, [])) for asset_id in ids]
     return found, total
+
+
+def _owner_key(session: Session, where: AssetFilter, sort: str) -> ColumnElement[int]:
+    """The owner's id as the asset join compares it. Sorted by owner on SQLite, it is hidden
+    behind `+ 0`: the planner cannot then fetch each asset's owner by id, so it walks the
+    owners in name-index order and stops after a page (without table statistics it would
+    rather sort every asset)."""
+    by_owner = sort == "organisation" and where.organisation_id is None
+    if by_owner and session.get_bind().dialect.name == "sqlite":
+        return Organisation.id + literal_column("0")
+    return Organisation.id.expression
 
 
 def _asset_summary(asset: Asset, owner: str, addresses: list[str]) -> AssetSummary:
@@ -277,13 +334,20 @@ def _asset_summary(asset: Asset, owner: str, addresses: list[str]) -> AssetSumma
     )
 
 
+# Names are required (the API and the import refuse blank ones), so sorting by them needs no
+# "empty last" term: the order then starts with lower(name), which an index serves.
+NEVER_EMPTY = frozenset({(Organisation, "name"), (Asset, "name")})
+
+
 def _ordering(column: Any, descending: bool) -> list[Any]:
     """ORDER BY terms matching Python's sort of people's values: empty values last (first
     when the order is turned round), text without case."""
     text = column.type.python_type is str
+    value = func.lower(column) if text else column
+    if (column.class_, column.key) in NEVER_EMPTY:
+        return [value.desc() if descending else value]
     missing = or_(column.is_(None), column == "") if text else column.is_(None)
     empty = case((missing, 1), else_=0)
-    value = func.lower(column) if text else column
     return [empty.desc(), value.desc()] if descending else [empty, value]
 
 
@@ -306,9 +370,9 @@ def page_of_organisations(
         Organisation.kind_code,
         parent.name,
     ).outerjoin(parent, Organisation.parent_id == parent.id)
-    if kind:
-        query = query.where(Organisation.kind_code == kind)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    of_kind = [Organisation.kind_code == kind] if kind else []
+    query = query.where(*of_kind)
+    total = session.scalar(select(func.count()).select_from(Organisation).where(*of_kind)) or 0
     ordering = _ordering(ORGANISATION_SORT_COLUMNS[sort], descending)
     rows = session.execute(
         query.order_by(*ordering, Organisation.name, Organisation.id).offset(offset).limit(limit)
@@ -343,13 +407,37 @@ def organisation_kinds_in_use(session: Session) -> list[str]:
     return list(session.scalars(query))
 
 
-@dataclass(frozen=True)
-class OrganisationChoice:
-    id: int
-    name: str
-
-
 def organisation_choices(session: Session) -> list[OrganisationChoice]:
-    """Id and name of every visible organisation, for filter menus (no counts, no objects)."""
+    """Id and name of every visible organisation, for menus (no counts, no objects)."""
     query = select(Organisation.id, Organisation.name).order_by(Organisation.name)
     return [OrganisationChoice(org_id, name) for org_id, name in session.execute(query)]
+
+
+SUGGESTIONS = 20
+
+
+def suggest_organisations(
+    session: Session, typed: str, limit: int = SUGGESTIONS
+) -> list[OrganisationChoice]:
+    """Organisations whose name or short name holds the typed text (case aside), those that
+    start with it first: a few suggestions for a field, found in the database."""
+    text = typed.strip()
+    if not text:
+        return []
+    name, short = func.lower(Organisation.name), func.lower(Organisation.short_name)
+    starts = or_(
+        name.startswith(text.lower(), autoescape=True),
+        short.startswith(text.lower(), autoescape=True),
+    )
+    query = (
+        select(Organisation.id, Organisation.name, Organisation.short_name)
+        .where(
+            or_(
+                Organisation.name.icontains(text, autoescape=True),
+                Organisation.short_name.icontains(text, autoescape=True),
+            )
+        )
+        .order_by(case((starts, 0), else_=1), name, Organisation.name)
+        .limit(limit)
+    )
+    return [OrganisationChoice(*row) for row in session.execute(query)]

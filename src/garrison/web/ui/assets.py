@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -12,16 +13,15 @@ from garrison.orgs.queries import (
     ASSET_SORT_COLUMNS,
     AssetFilter,
     AssetSummary,
-    find_organisation,
+    OrganisationChoice,
     list_assets,
-    organisation_choices,
+    organisation_choice,
     page_of_assets,
 )
 from garrison.web.table_export import ExportFormat, registry_download
 from garrison.web.ui.listing import (
     Listing,
     ListQuery,
-    OptionalInt,
     SearchText,
     list_response,
     page_of,
@@ -35,7 +35,9 @@ SECURITY_LEVELS = ("1", "2", "3", "4", "5")
 
 class AssetQuery(ListQuery):
     search: SearchText = ""
-    organisation: OptionalInt = None
+    # The owner's id, name or short name: typed into a field that suggests names (a menu of
+    # every organisation would be 10,000 options long).
+    organisation: Annotated[str, Field(max_length=300)] = ""
     level: Literal["", "1", "2", "3", "4", "5", "none"] = ""
     internet: Literal["", "yes", "no"] = ""
     sort: Literal[
@@ -53,7 +55,7 @@ class AssetQuery(ListQuery):
 def _matching(session: Session, query: AssetQuery) -> list[AssetSummary]:
     found = list_assets(
         session,
-        organisation=str(query.organisation) if query.organisation is not None else None,
+        organisation=query.organisation or None,
         security_level=int(query.level) if query.level in SECURITY_LEVELS else None,
         internet_facing={"yes": True, "no": False}.get(query.internet),
         search=query.search or None,
@@ -63,11 +65,18 @@ def _matching(session: Session, query: AssetQuery) -> list[AssetSummary]:
     return sorted_by(found, query)
 
 
-def _page(session: Session, query: AssetQuery) -> Listing[AssetSummary]:
-    if query.organisation is not None:
-        find_organisation(session, str(query.organisation))  # 404 outside the tenancy
+def _owner(session: Session, query: AssetQuery) -> OrganisationChoice | None:
+    """The organisation the filter names; 404 for one the viewer cannot see."""
+    return organisation_choice(session, query.organisation) if query.organisation else None
+
+
+def _page(
+    session: Session, query: AssetQuery, owner: OrganisationChoice | None
+) -> Listing[AssetSummary]:
     level = query.level if query.level == "none" else int(query.level) if query.level else None
-    where = AssetFilter(query.organisation, level, {"yes": True, "no": False}.get(query.internet))
+    where = AssetFilter(
+        owner.id if owner else None, level, {"yes": True, "no": False}.get(query.internet)
+    )
     return page_of(
         query,
         ASSET_SORT_COLUMNS,
@@ -90,10 +99,11 @@ def asset_list(
     session: TenantSession,
     query: Annotated[AssetQuery, Query()],
 ) -> Response:
+    owner = _owner(session, query)
     context = {
         "query": query,
-        "listing": _page(session, query),
-        "organisations": organisation_choices(session),
+        "listing": _page(session, query, owner),
+        "owner": owner,
         "levels": SECURITY_LEVELS,
     }
     return list_response(request, viewer, "assets.html", "partials/asset_rows.html", context)

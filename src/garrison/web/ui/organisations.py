@@ -17,6 +17,7 @@ from garrison.orgs.queries import (
     list_organisations,
     organisation_kinds_in_use,
     page_of_organisations,
+    suggest_organisations,
 )
 from garrison.web.rendering import render
 from garrison.web.table_export import ExportFormat, registry_download
@@ -92,6 +93,19 @@ def organisation_export(
         keys=[o.name for o in _matching(session, query)],
         key_of=lambda row: row[0],
     )
+
+
+@router.get("/organisations/choices")
+def organisation_suggestions(
+    request: Request,
+    viewer: CurrentViewer,
+    session: TenantSession,
+    organisation: Annotated[str, Query(max_length=300)] = "",
+) -> Response:
+    """The <option>s of an organisation field's datalist: names matching what is typed so far
+    (HTMX sends the field itself, named `organisation`, as the query)."""
+    context = {"choices": suggest_organisations(session, organisation)}
+    return render(request, "partials/organisation_choices.html", context, viewer=viewer)
 
 
 @router.get("/organisations/{organisation_id}")

@@ -32,7 +32,7 @@ from garrison.auth.models import User
 from garrison.auth.passwords import MIN_PASSWORD_LENGTH, WeakPassword
 from garrison.auth.roles import Permission, Role
 from garrison.core.errors import NotFoundError
-from garrison.orgs.queries import list_organisations
+from garrison.orgs.queries import organisation_choices
 from garrison.web.i18n import translations
 from garrison.web.rendering import render
 from garrison.web.table_export import ExportFormat, ExportTable, table_download
@@ -90,7 +90,7 @@ def _form_choices(request: Request, session: Session) -> dict[str, Any]:
     zone = app_settings(request).zone
     return {
         "when": lambda moment: shown_time(moment, zone),
-        "organisations": list_organisations(session),
+        "organisations": organisation_choices(session),
         "roles": list(ROLE_LABELS.items()),
         "role_labels": ROLE_LABELS,
         "min_password_length": MIN_PASSWORD_LENGTH,
