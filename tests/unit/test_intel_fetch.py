@@ -18,6 +18,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from feed_server import FeedServer, Reply, Seen
 
@@ -30,6 +31,7 @@ from garrison.intel.fetching import (
     display_url,
     fetch_feed,
 )
+from garrison.intel.fetching.retries import RetryableAnswer, with_retries
 
 MIB = 1024 * 1024
 FEODO = "feeds/abusech_feodotracker/feodoips.txt"
@@ -54,6 +56,14 @@ def other_server() -> Iterator[FeedServer]:
         yield feed
 
 
+@pytest.fixture(scope="module")
+def client() -> Iterator[httpx.Client]:
+    """One client for the module: building one (its TLS context) costs more than a fetch.
+    Tests that pass `client=None` exercise the client fetch_feed builds itself."""
+    with httpx.Client(trust_env=False) as shared:
+        yield shared
+
+
 @pytest.fixture
 def sleeps() -> list[float]:
     return []
@@ -65,12 +75,13 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def fetch(folder: Path, sleeps: list[float]) -> Callable[..., FetchResult]:
+def fetch(folder: Path, sleeps: list[float], client: httpx.Client) -> Callable[..., FetchResult]:
     """fetch_feed with the test's folder and limits, sleeping into a list instead of time."""
 
     def run(url: str, **options: Any) -> FetchResult:
         options.setdefault("destination_dir", folder)
         options.setdefault("limits", LIMITS)
+        options.setdefault("client", client)
         return fetch_feed(url, sleep=sleeps.append, **options)
 
     return run
@@ -116,7 +127,7 @@ def test_etag_then_304_keeps_the_stored_file(
     body = sample(shared_data, FEODO)
     url = server.route("/downloads/ipblocklist.csv", conditional(body, etag='"2b3-5bb1d4"'))
 
-    first = fetch(url)
+    first = fetch(url, client=None)
 
     assert (first.status, first.not_modified, first.changed) == (200, False, True)
     assert first.path == folder / "ipblocklist.csv"
@@ -129,7 +140,7 @@ def test_etag_then_304_keeps_the_stored_file(
     assert first.document is not None and first.document.name == "ipblocklist.csv"
     assert first.attempts == 1 and first.elapsed > 0
 
-    second = fetch(url, previous=first.state)
+    second = fetch(url, previous=first.state, client=None)
 
     assert (second.status, second.not_modified, second.changed) == (304, True, False)
     assert second.path is None and second.document is None
@@ -177,8 +188,10 @@ def test_304_to_an_unconditional_request_is_an_error(
 ) -> None:
     url = server.route("/feed.csv", Reply(304, content_length=False))
 
-    with pytest.raises(FeedFetchError, match="304 Not Modified to a request that was not"):
-        fetch(url)
+    for previous in (None, FetchState(sha256="0" * 64)):
+        with pytest.raises(FeedFetchError, match="304 Not Modified to a request that was not"):
+            fetch(url, previous=previous)
+    assert server.hits("/feed.csv")[1].headers["If-None-Match"] is None
 
 
 # --- names --------------------------------------------------------------------------------
@@ -742,7 +755,7 @@ def test_proxy_environment_is_ignored(
     monkeypatch.delenv("no_proxy", raising=False)
     url = server.route("/feed.txt", Reply(200, sample(shared_data, FEODO)))
 
-    assert fetch(url).status == 200
+    assert fetch(url, client=None).status == 200
 
 
 def test_error_messages_hide_credentials(
@@ -772,3 +785,36 @@ def test_bad_url_and_scheme(fetch: Callable[..., FetchResult]) -> None:
 def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError, match=r"FetchLimits\.attempts must be positive"):
         FetchLimits(attempts=0)
+
+
+def test_with_retries_serves_other_http_clients(sleeps: list[float]) -> None:
+    """The retry loop on its own, as a TAXII poller would use it."""
+    outcomes: list[object] = [
+        RetryableAnswer("the server answered HTTP 503", 503, wait=2.0),
+        httpx.ConnectError("refused"),
+        "collections",
+    ]
+
+    def attempt() -> str:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return str(outcome)
+
+    deadline = time.monotonic() + 60
+    value, tries = with_retries(
+        attempt,
+        url="https://taxii.example/api/",
+        limits=LIMITS,
+        deadline=deadline,
+        sleep=sleeps.append,
+    )
+
+    assert (value, tries) == ("collections", 3)
+    assert sleeps[0] == 2.0 and 1.0 <= sleeps[1] <= 2.0
+
+    def refused() -> str:
+        raise httpx.UnsupportedProtocol("Request URL has an unsupported protocol 'ftp://'.")
+
+    with pytest.raises(FeedFetchError, match=r"taxii\.example/api/ failed: UnsupportedProtocol"):
+        with_retries(refused, url="https://taxii.example/api/", limits=LIMITS, deadline=deadline)

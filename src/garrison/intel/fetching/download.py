@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from email.message import Message
-from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
@@ -19,6 +16,7 @@ from garrison import __version__
 from garrison.intel.fetching.archives import unpack
 from garrison.intel.fetching.errors import FeedFetchError, display_url
 from garrison.intel.fetching.limits import FetchLimits, human_size
+from garrison.intel.fetching.retries import RetryableAnswer, server_answer, with_retries
 from garrison.intel.fetching.storage import PartialFile, safe_file_name
 from garrison.intel.formats import FeedDocument
 
@@ -29,7 +27,6 @@ _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _HTML_STARTS = (b"<!doctype html", b"<html")
 _HTML_SNIFF = 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_RETRIED_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
 
 @dataclass(frozen=True)
@@ -89,16 +86,6 @@ class FetchResult:
         return FeedDocument(self.path, self.name)
 
 
-class _Retry(Exception):
-    """An answer worth trying again: a connection problem, 429 or 5xx."""
-
-    def __init__(self, reason: str, status: int | None = None, wait: float | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
-        self.wait = wait
-
-
 @dataclass(frozen=True)
 class _Request:
     """Everything one fetch sends; credentials go only to the origin of the feed URL."""
@@ -112,7 +99,13 @@ class _Request:
     expect_html: bool
     deadline: float
 
-    def headers_for(self, target: httpx.URL) -> dict[str, str]:
+    @property
+    def conditional(self) -> bool:
+        return self.previous is not None and bool(self.previous.etag or self.previous.last_modified)
+
+    def headers_for(self, target: httpx.URL) -> list[tuple[bytes, bytes]]:
+        """Headers as bytes: a validator or key outside ASCII goes as UTF-8 rather than
+        making the HTTP client refuse the request."""
         headers = {"User-Agent": USER_AGENT}
         if self.previous is not None and self.previous.etag:
             headers["If-None-Match"] = self.previous.etag
@@ -120,7 +113,7 @@ class _Request:
             headers["If-Modified-Since"] = self.previous.last_modified
         if self.same_origin(target):
             headers.update(self.credentials)
-        return headers
+        return [(name.encode(), value.encode()) for name, value in headers.items()]
 
     def auth_for(self, target: httpx.URL) -> httpx.Auth | httpx._client.UseClientDefault | None:
         if not self.same_origin(target):
@@ -190,7 +183,13 @@ def fetch_feed(
         raise request.fail(f"cannot create {destination_dir}: {error}") from error
     http = client if client is not None else httpx.Client(trust_env=False)
     try:
-        answer, attempts = _download(http, request, sleep)
+        answer, attempts = with_retries(
+            lambda: _attempt(http, request),
+            url=url,
+            limits=limits,
+            deadline=request.deadline,
+            sleep=sleep,
+        )
     finally:
         if client is None:
             http.close()
@@ -243,42 +242,6 @@ def _not_modified(request: _Request, answer: _Answer, attempts: int, started: fl
     )
 
 
-def _download(
-    http: httpx.Client, request: _Request, sleep: Callable[[float], None]
-) -> tuple[_Answer, int]:
-    limits = request.limits
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return _attempt(http, request), attempt
-        except _RETRIED_ERRORS as error:
-            retry = _Retry(_describe(error, limits))
-        except _Retry as answer:
-            retry = answer
-        except (httpx.HTTPError, httpx.InvalidURL) as error:
-            raise request.fail(_describe(error, limits)) from error
-        if attempt >= limits.attempts:
-            tries = f"{attempt} attempts" if attempt > 1 else "1 attempt"
-            raise request.fail(f"{retry.reason} (gave up after {tries})", retry.status)
-        pause = retry.wait if retry.wait is not None else _backoff(attempt, limits)
-        if time.monotonic() + pause > request.deadline:
-            raise request.fail(
-                f"{retry.reason}; waiting {pause:.1f} s to try again would pass the "
-                f"{limits.total_timeout:g} s deadline",
-                retry.status,
-            )
-        log.warning(
-            "fetching %s: %s; try %d of %d in %.1f s",
-            display_url(request.url),
-            retry.reason,
-            attempt + 1,
-            limits.attempts,
-            pause,
-        )
-        sleep(pause)
-
-
 def _attempt(http: httpx.Client, request: _Request) -> _Answer:
     """One try, following redirects by hand so credentials never leave the feed's origin."""
     target = httpx.URL(request.url)
@@ -301,15 +264,14 @@ def _attempt(http: httpx.Client, request: _Request) -> _Answer:
 
 def _receive(response: httpx.Response, request: _Request) -> _Answer:
     status = response.status_code
-    said = f"the server answered HTTP {status} {response.reason_phrase}".rstrip()
     if status == 304:
-        if request.previous is None:
-            raise request.fail(f"{said} to a request that was not conditional", status)
+        if not request.conditional:
+            reason = f"{server_answer(response)} to a request that was not conditional"
+            raise request.fail(reason, status)
         return _Answer(status, response.url, response.headers, None)
-    if status == 429 or status >= 500:
-        raise _Retry(said, status, _retry_after(response.headers.get("retry-after")))
+    RetryableAnswer.check(response)
     if not 200 <= status < 300 or status == 206:
-        raise request.fail(said, status)
+        raise request.fail(server_answer(response), status)
     media_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
     if not request.expect_html and media_type in _HTML_TYPES:
         raise request.fail(_HTML_REFUSED, status)
@@ -368,42 +330,3 @@ def _served_name(answer: _Answer, url: str) -> str:
         if safe_file_name(name, ""):
             return safe_file_name(name)
     return "feed"
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date); None if absent
-    or unreadable, in which case the usual backoff applies."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _backoff(attempt: int, limits: FetchLimits) -> float:
-    """Exponential, capped, with jitter so many sources failing together do not retry in step."""
-    ceiling = min(limits.backoff_max, limits.backoff_initial * 2.0 ** min(attempt - 1, 30))
-    return ceiling * random.uniform(0.5, 1.0)
-
-
-def _describe(error: Exception, limits: FetchLimits) -> str:
-    if isinstance(error, httpx.ConnectTimeout):
-        return f"no connection within {limits.connect_timeout:g} s"
-    if isinstance(error, httpx.ReadTimeout):
-        return f"the server sent nothing for {limits.read_timeout:g} s (read timeout)"
-    if isinstance(error, httpx.TimeoutException):
-        return f"timed out: {error}"
-    if isinstance(error, httpx.ConnectError):
-        return f"cannot connect: {error or 'connection refused'}"
-    if isinstance(error, httpx.RemoteProtocolError | httpx.NetworkError):
-        return f"the connection broke: {error or type(error).__name__}"
-    if isinstance(error, httpx.DecodingError):
-        return f"the server's content encoding is damaged: {error}"
-    return f"{type(error).__name__}: {error}"
