@@ -26,6 +26,7 @@ USER_AGENT = f"Garrison/{__version__} (CSIRT feed fetcher)"
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _HTML_STARTS = (b"<!doctype html", b"<html")
 _HTML_SNIFF = 1024
+_HTML_REFUSED = "the server answered with an HTML page (a login or error page?) instead of the feed"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
@@ -304,9 +305,6 @@ def _receive(response: httpx.Response, request: _Request) -> _Answer:
         body.discard()
         raise
     return _Answer(status, response.url, response.headers, body)
-
-
-_HTML_REFUSED = "the server answered with an HTML page (a login or error page?) instead of the feed"
 
 
 def _refuse_html_body(request: _Request, head: bytes, status: int) -> None:
