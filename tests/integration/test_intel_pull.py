@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from feed_server import FeedServer, Reply, Seen
 from sqlalchemy import func, select
 
 from garrison.core.clock import utc_now
@@ -18,6 +17,8 @@ from garrison.intel.fetching import FetchLimits
 from garrison.intel.models import ImportRun, Indicator, Source
 from garrison.intel.pulling import due_sources, pull_due_sources, pull_source
 from garrison.intel.sources import SourceSpec, add_source
+
+from feed_server import FeedServer, Reply, Seen
 
 pytestmark = pytest.mark.db
 FAST = FetchLimits(attempts=2, read_timeout=2.0, total_timeout=10.0)
