@@ -15,13 +15,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from feed_server import FeedServer, Reply
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from garrison.intel.fetching import FeedFetchError, FetchLimits, FetchState, fetch_feed
 from garrison.intel.fetching.archives import unpack
 from garrison.intel.fetching.storage import PartialFile
+
+from feed_server import FeedServer, Reply
 
 LIMITS = FetchLimits(
     max_download_bytes=16_384,

@@ -20,7 +20,6 @@ from typing import Any
 
 import httpx
 import pytest
-from feed_server import FeedServer, Reply, Seen
 
 from garrison.core.errors import GarrisonError
 from garrison.intel.fetching import (
@@ -32,6 +31,8 @@ from garrison.intel.fetching import (
     fetch_feed,
 )
 from garrison.intel.fetching.retries import RetryableAnswer, with_retries
+
+from feed_server import FeedServer, Reply, Seen
 
 MIB = 1024 * 1024
 FEODO = "feeds/abusech_feodotracker/feodoips.txt"
