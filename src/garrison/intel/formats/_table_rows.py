@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 from itertools import chain, islice
 from typing import IO
 from xml.etree import ElementTree
@@ -198,12 +199,13 @@ def _workbook_sheets(document: FeedDocument) -> Iterator[Sheet]:
 def _sheet_rows(sheet: python_calamine.CalamineSheet) -> Iterator[Row]:
     # iter_rows starts at row 1 and at the first column that holds anything.
     for number, values in enumerate(sheet.iter_rows(), 1):
-        if not any(value != "" and value is not None for value in values):
-            continue
+        if values.count("") == len(values):
+            continue  # fast: a stray cell at row 1,048,576 makes a million empty rows
         cells = [value.strip() if isinstance(value, str) else value for value in values]
         if not any(cells):
             continue
-        yield Row(number, cells, "\t".join(cell_text(value) for value in cells).rstrip("\t"))
+        raw = "\t".join(value if isinstance(value, str) else cell_text(value) for value in cells)
+        yield Row(number, cells, raw.rstrip("\t"))
 
 
 # --- header location ------------------------------------------------------------------------
@@ -382,9 +384,9 @@ _BLANKS = frozenset(
 
 def is_blank(value: Cell) -> bool:
     """Empty, or one of the ways people write 'nothing here' ('-', 'N/A', 'không rõ')."""
-    if value is None:
+    if value == "" or value is None:
         return True
-    return isinstance(value, str) and value.strip().casefold() in _BLANKS
+    return isinstance(value, str) and len(value) < 20 and value.strip().casefold() in _BLANKS
 
 
 _DMY = re.compile(
@@ -402,6 +404,18 @@ def _from_serial(serial: float) -> datetime:
 
 
 def _from_text(text: str) -> datetime:
+    if len(text) == 19 and text[2] == text[5] == "/" and text[13] == text[16] == ":":
+        try:  # 'dd/mm/yyyy HH:MM:SS', the lists' usual spelling: slicing beats the pattern
+            return datetime(
+                int(text[6:10]),
+                int(text[3:5]),
+                int(text[0:2]),
+                int(text[11:13]),
+                int(text[14:16]),
+                int(text[17:19]),
+            )
+        except ValueError:
+            pass  # the pattern below says what is wrong
     if text[:4].isdigit() and len(text) >= 8:
         try:
             return datetime.fromisoformat(text)
@@ -463,6 +477,8 @@ def whole_number(value: Cell, what: str = "a whole number") -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     text = value.strip() if isinstance(value, str) else ""
+    if text.isascii() and text.isdigit():
+        return int(text)
     if _GROUPED.match(text):
         text = re.sub(r"[.,\s]", "", text)
     if text.isascii() and text.isdigit():
@@ -480,6 +496,7 @@ def port_number(value: Cell) -> int:
 _ASN = re.compile(r"^(?:AS)?\s*(\d{1,10})$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def as_number(value: Cell) -> int:
     """An AS number from 45899, '45899' or 'AS45899'."""
     text = cell_text(value)
@@ -490,8 +507,14 @@ def as_number(value: Cell) -> int:
     return number
 
 
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_PLAIN_IPV4 = re.compile(rf"^{_OCTET}(?:\.{_OCTET}){{3}}$")
+
+
 def address_type(text: str) -> IndicatorType:
     """ipv4, ipv6, cidr4 or cidr6 for an address or network; InvalidIndicator otherwise."""
+    if _PLAIN_IPV4.match(text):  # the common case, a million times over in a big list
+        return IndicatorType.IPV4
     kind = IndicatorType.IPV6 if ":" in text else IndicatorType.IPV4
     return normalise(kind, text).type
 
@@ -534,6 +557,7 @@ _NOT_FAMILY = frozenset(
 )
 
 
+@lru_cache(maxsize=4096)
 def family_name(text: str) -> str | None:
     """The family a list names, lower-case: 'Conficker/Downadup' → 'conficker',
     'Win32.Sality.AT' → 'sality', 'Mirai (biến thể)' → 'mirai'."""

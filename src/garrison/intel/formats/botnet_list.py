@@ -11,9 +11,10 @@ is reported and left out, and the infected address still counts.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from garrison.core.errors import RowProblem
 from garrison.core.tabular.headers import ColumnSpec, TableSpec, normalise_header
@@ -238,30 +239,40 @@ def _accepts(fields: set[str]) -> bool:
     return "ip" in fields
 
 
+_NUMBERS: tuple[tuple[str, Callable[[object], int], str], ...] = (
+    ("count", whole_number, "count"),
+    ("asn", as_number, "source_asn"),
+    ("port", port_number, "source_port"),
+)
+_TEXTS = (("isp", "source_as_name"), ("province", "source_geolocation_region"))
+
+
 @dataclass
 class _SheetReader:
-    """Reads the data rows under one sheet's header."""
+    """Reads the data rows under one sheet's header; which fields are present is worked out
+    once, since a list may have a million rows."""
 
     document: FeedDocument
     sheet: str | None
     header: Header
 
     def __post_init__(self) -> None:
-        self.index = {field: column for column, field in self.header.columns.items()}
+        index = {field: column for column, field in self.header.columns.items()}
+        self.index = index
+        self.ip = index["ip"]
+        self.times = [(field, index[field]) for field in sorted(_TIMES) if field in index]
+        self.numbers = [(f, index[f], read, target) for f, read, target in _NUMBERS if f in index]
+        self.texts = [(field, index[field], target) for field, target in _TEXTS if field in index]
 
     def problem(self, row: Row, field: str | None, reason: str) -> RowProblem:
         return self.header.problem(self.document, row, field, reason, self.sheet)
-
-    def cell(self, row: Row, field: str) -> object:
-        column = self.index.get(field)
-        return "" if column is None else row.value(column)
 
     def text(self, row: Row, field: str) -> str:
         column = self.index.get(field)
         return "" if column is None else row.text(column)
 
     def items(self, row: Row) -> Iterator[ParsedItem]:
-        address = self.text(row, "ip")
+        address = row.text(self.ip)
         if is_blank(address):
             if sum(1 for value in row.cells if value not in ("", None)) > 1:
                 yield self.problem(row, "ip", "no IP address; the row is skipped")
@@ -280,8 +291,8 @@ class _SheetReader:
             yield self.problem(row, "ip", f"{exc}; the row is skipped")
             return
         times: dict[str, datetime] = {}
-        for field in _TIMES & self.index.keys():
-            value = self.cell(row, field)
+        for field, column in self.times:
+            value = row.value(column)
             if is_blank(value):
                 continue
             try:
@@ -306,57 +317,61 @@ class _SheetReader:
         event.classification_identifier = event.malware_name or "botnet"
         yield event
 
-    def _context(self, row: Row, event: IntelEvent) -> Iterator[RowProblem]:
+    def _context(self, row: Row, event: IntelEvent) -> list[RowProblem]:
         """Everything but the address and times; a value that cannot be read is reported and
         left out."""
+        problems = []
         family = self.text(row, "family")
         if not is_blank(family):
             event.malware_name = family_name(family)
             if event.malware_name != family.lower():
                 event.extra["malware_family"] = family
-        for field, read, target in (
-            ("count", whole_number, "count"),
-            ("asn", as_number, "source_asn"),
-            ("port", port_number, "source_port"),
-        ):
-            value = self.cell(row, field)
+        for field, column, read, target in self.numbers:
+            value = row.value(column)
             if is_blank(value):
                 continue
             try:
                 setattr(event, target, read(value))
             except ValueError as exc:
-                yield self.problem(row, field, f"{exc}; left out")
-        for field, target in (("isp", "source_as_name"), ("province", "source_geolocation_region")):
-            text = self.text(row, field)
+                problems.append(self.problem(row, field, f"{exc}; left out"))
+        for _field, column, target in self.texts:
+            text = row.text(column)
             if not is_blank(text):
                 setattr(event, target, text)
         organisation = self.text(row, "organisation")
         if not is_blank(organisation):
             event.extra["organisation"] = organisation
-        yield from self._c2(row, event)
+        c2 = row.value(self.index["c2"]) if "c2" in self.index else ""
+        if not is_blank(c2):
+            try:
+                event.destination_ip, event.destination_fqdn, event.destination_port = (
+                    command_and_control(c2)
+                )
+            except (ValueError, InvalidIndicator) as exc:
+                problems.append(self.problem(row, "c2", f"{exc}; the C2 is left out"))
         for column, label in self.header.others.items():
             text = row.text(column)
             if not is_blank(text):
                 event.extra[label] = text
+        return problems
 
-    def _c2(self, row: Row, event: IntelEvent) -> Iterator[RowProblem]:
-        value = self.cell(row, "c2")
-        if is_blank(value):
-            return
-        port: int | None
-        try:
-            if isinstance(value, int | float):
-                host, port = "", port_number(value)
-            else:
-                host, port = split_host_port(str(value))
-            if host and re.fullmatch(r"[0-9a-fA-F:.]+", host):
-                address_type(host)
-                event.destination_ip = host
-            elif host:
-                event.destination_fqdn = host
-            event.destination_port = port
-        except (ValueError, InvalidIndicator) as exc:
-            yield self.problem(row, "c2", f"{exc}; the C2 is left out")
+
+@lru_cache(maxsize=4096)
+def command_and_control(value: object) -> tuple[str | None, str | None, int | None]:
+    """(address, host name, port) from '198.51.100.7:443', 'c2.example:8080', '443' or 443;
+    a month's list names a handful of C2s thousands of times, hence the cache."""
+    if isinstance(value, int | float):
+        return None, None, port_number(value)
+    host, port = split_host_port(str(value))
+    if not host:
+        return None, None, port
+    if _ADDRESS_CHARACTERS.fullmatch(host):
+        address_type(host)
+        return host, None, port
+    return None, host, port
+
+
+_ADDRESS_CHARACTERS = re.compile(r"[0-9a-fA-F:.]+")
 
 
 class BotnetListFormat:

@@ -196,13 +196,15 @@ def report_for(name: str) -> Report | None:
 
 
 def report_from_file_name(file_name: str) -> str | None:
-    """'2023-10-01-event4_sinkhole-vietnam-geo.csv' → 'event4_sinkhole'; None for other names."""
+    """'2023-10-01-event4_sinkhole-vietnam-geo.csv' → 'event4_sinkhole'; a bare name
+    ('event4_sinkhole.csv') only when Shadowserver uses it; None for other names."""
     stem = PurePath(file_name).name.lower().removesuffix(".csv")
     match = _FILE_NAME.match(stem)
     if not match:
         return None
     name = match["report"]
-    return name if report_for(name) or name.startswith(_KNOWN_PREFIXES) else None
+    dated = stem[:4].isdigit()
+    return name if dated or report_for(name) or name.startswith(_KNOWN_PREFIXES) else None
 
 
 # Column sets that give a report away when its file name does not; the first that fits wins.
