@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -128,3 +129,23 @@ def test_scheduler_pulls_only_due_sources(
     assert due_sources(database) == []
     assert due_sources(database, utc_now() + timedelta(minutes=61)) == ["drop"]
     assert server.hits("/x") == []
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        (Reply(200, gzip.compress(b"1.2.3.4\n" * 5000)[:-40]), "truncated"),
+        (Reply(200, b"", hang=5.0), "read timeout"),
+    ],
+    ids=["truncated-gzip", "hanging"],
+)
+def test_broken_downloads_keep_the_store(
+    database: Database, server: FeedServer, settings: Settings, reply: Reply, reason: str
+) -> None:
+    add(database, "list", server.route("/list.txt.gz", reply), "plain")
+    limits = FetchLimits(attempts=1, read_timeout=0.5, total_timeout=3.0)
+    outcome = pull_source(database, settings, "list", limits=limits)
+    assert outcome.status == "failed" and reason in outcome.message.lower()
+    assert outcome.run is not None and outcome.run.error == outcome.message
+    assert indicator_count(database) == 0
+    assert not list((settings.feeds_dir).rglob("*.txt"))
