@@ -381,6 +381,8 @@ def test_invalid_json_names_the_line(tmp_path: Path) -> None:
 def test_a_document_that_is_not_an_object(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="JSON object, not list"):
         read_warninglist(write_list(tmp_path, "broken", ["10.0.0.0/8"]))
+    with pytest.raises(InputError, match="nested too deeply"):
+        read_warninglist(write_list(tmp_path, "deep", "[" * 100_000 + "]" * 100_000))
 
 
 def test_a_broken_file_is_reported_and_the_others_still_load(tmp_path: Path) -> None:

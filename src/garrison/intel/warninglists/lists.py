@@ -199,6 +199,8 @@ def read_warninglist(path: Path) -> Warninglist:
     except json.JSONDecodeError as exc:
         reason = f"not valid JSON: {exc.msg} (column {exc.colno})"
         raise InputError([RowProblem(source, reason, row=exc.lineno)]) from None
+    except RecursionError:
+        raise InputError([RowProblem(source, "JSON nested too deeply")]) from None
     return _parse(document, source)
 
 
