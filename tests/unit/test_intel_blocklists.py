@@ -301,7 +301,18 @@ def test_feodo_old_header_bad_rows_and_truncated_json(tmp_path: Path) -> None:
     cut = write(tmp_path, "cut.json", '[\n {"ip_address": "192.0.2.1", "port": 443},\n {"ip_a')
     with pytest.raises(InputError) as caught:
         list(format_named("feodotracker").parse(FeedDocument.from_path(cut)))
-    assert caught.value.problems[0].row == 3
+    assert (caught.value.problems[0].file, caught.value.problems[0].row) == ("cut.json", 3)
+
+    entry = '  {"ip_address": "192.0.2.1", "port": 443},\n'
+    broken = "[\n" + entry * 3 + '  {"ip_address": 192.0.2.2},\n' + entry * 5000 + "  {}\n]\n"
+    with pytest.raises(InputError) as caught:
+        list(
+            format_named("feodotracker").parse(
+                FeedDocument.from_path(write(tmp_path, "b.json", broken))
+            )
+        )
+    assert caught.value.problems[0].row == 5
+    assert "Expecting" in caught.value.problems[0].reason
 
 
 # --- abuse.ch URLhaus --------------------------------------------------------------------

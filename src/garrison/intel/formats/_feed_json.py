@@ -85,8 +85,12 @@ class _Reader:
             try:
                 value, end = _DECODER.raw_decode(self.text, self.pos)
             except json.JSONDecodeError as exc:
-                if self._fill(len(self.text) - self.pos):
+                # JSON strings hold no raw newline: an error with no newline after it may be
+                # the window's edge cutting the value, one with a newline after it is real.
+                cut = "\n" not in self.text[exc.pos :]
+                if cut and self._fill(len(self.text) - self.pos):
                     continue
+                self.pos = exc.pos
                 raise self.fail(exc.msg) from None
             except RecursionError:
                 raise self.fail("nested too deeply") from None

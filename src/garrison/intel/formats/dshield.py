@@ -84,6 +84,8 @@ class DShield:
         if len(fields) >= 3:
             return [self._block(fields, line, state)]
         value = fields[0]
+        if not value:
+            raise FieldError("Site", "the domain is empty")
         return [
             IntelEvent(
                 indicator_type=IndicatorType.DOMAIN,
@@ -103,6 +105,8 @@ class DShield:
             raise FieldError(None, f"expected at most {len(BLOCK_COLUMNS)} tab-separated fields")
         values = dict(zip(BLOCK_COLUMNS, fields, strict=False))
         start, prefix = values["start"], values["netblock"]
+        if not start:
+            raise FieldError("Start", "the network start is empty")
         if not prefix.isdigit():
             raise FieldError("Netblock", f"{prefix!r} is not a prefix length")
         network = f"{start}/{prefix}"
