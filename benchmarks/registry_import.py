@@ -23,42 +23,49 @@ Never run by pytest.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import multiprocessing
 import os
 import pickle
 import platform
 import random
-import resource
 import shutil
 import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any
 
+from harness import (
+    TARGET_MIB,
+    Figures,
+    Result,
+    cache_folder,
+    fresh_postgres_database,
+    in_child,
+    load_average,
+    measure,
+    measured,
+    migrated,
+    postgres_server,
+    print_table,
+)
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from garrison.core.audit import acting_as
-from garrison.core.db import Database, create_database_engine, migrate
+from garrison.core.db import Database, create_database_engine
 from garrison.orgs.addresses import IPAddress, IPNetwork, address_key
 from garrison.orgs.registry_import import import_registry
 
-REPO = Path(__file__).resolve().parents[1]
 GENERATOR_VERSION = 1
 MAX_IMPORT_BYTES = 1 << 30
 TARGET_SECONDS = 60.0
-TARGET_MIB = 1024.0
 
 # --- The generated registry -------------------------------------------------------------------
 
@@ -305,7 +312,7 @@ def write_workbook(path: Path, generated: Generated) -> None:
     workbook.save(path)
 
 
-def generate_files(sizes: Sizes, folder: str) -> dict[str, Any]:
+def generate_files(sizes: Sizes, folder: str) -> Figures:
     """Write the workbook and the floor's rows into `folder`, each file appearing whole."""
     wall, cpu = time.perf_counter(), time.process_time()
     target = Path(folder)
@@ -317,7 +324,7 @@ def generate_files(sizes: Sizes, folder: str) -> dict[str, Any]:
         pickle.dump(generated.anchor, out, protocol=pickle.HIGHEST_PROTOCOL)
     (target / "anchor-rows.partial").replace(target / "anchor-rows.pickle")
     partial.replace(target / "registry.xlsx")
-    return _measured(wall, cpu, sizes.rows)
+    return measured(wall, cpu, sizes.rows)
 
 
 def prepare_files(sizes: Sizes) -> tuple[Path, Path]:
@@ -325,7 +332,7 @@ def prepare_files(sizes: Sizes) -> tuple[Path, Path]:
 
     Generation runs in a child too: the parent stays small, so it adds nothing to the peaks.
     """
-    folder = Path(tempfile.gettempdir()) / "garrison-bench" / f"registry-{sizes.key}"
+    folder = cache_folder(f"registry-{sizes.key}")
     workbook, rows = folder / "registry.xlsx", folder / "anchor-rows.pickle"
     if workbook.is_file() and rows.is_file():
         size = workbook.stat().st_size / 2**20
@@ -344,35 +351,7 @@ def prepare_files(sizes: Sizes) -> tuple[Path, Path]:
 # --- Work done in a fresh child process, one measurement each ----------------------------------
 
 
-def peak_mib() -> float:
-    """This process's own peak resident set size so far.
-
-    Linux keeps ru_maxrss across fork and exec, so a spawned child's ru_maxrss is at least its
-    parent's peak; VmHWM belongs to the child's own address space, so it is read instead.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 2**10
-    except OSError:
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
-
-
-def _measured(wall: float, cpu: float, rows: int, note: str = "") -> dict[str, Any]:
-    """Figures since the wall-clock and CPU readings `wall` and `cpu`."""
-    return {
-        "seconds": time.perf_counter() - wall,
-        "cpu": time.process_time() - cpu,
-        "rows": rows,
-        "peak_mib": peak_mib(),
-        "note": note,
-    }
-
-
-def read_floor(workbook: str) -> dict[str, Any]:
+def read_floor(workbook: str) -> Figures:
     """openpyxl's read-only pass over every sheet, values only: the floor of reading."""
     wall, cpu = time.perf_counter(), time.process_time()
     book = load_workbook(workbook, read_only=True, data_only=False)
@@ -381,7 +360,7 @@ def read_floor(workbook: str) -> dict[str, Any]:
         for _values in sheet.iter_rows(min_row=3, values_only=True):
             rows += 1
     book.close()
-    return _measured(wall, cpu, rows)
+    return measured(wall, cpu, rows)
 
 
 def _load_anchor(rows_file: str) -> AnchorRows:
@@ -403,7 +382,7 @@ def _column_names(table: str) -> list[str]:
     return [definition.split()[0] for definition in columns.split(", ")]
 
 
-def write_floor_sqlite(database: str, rows_file: str) -> dict[str, Any]:
+def write_floor_sqlite(database: str, rows_file: str) -> Figures:
     """executemany into plain tables in one transaction: the floor of writing on SQLite."""
     rows = _load_anchor(rows_file)
     rows["anchor_assets"] = [
@@ -421,12 +400,12 @@ def write_floor_sqlite(database: str, rows_file: str) -> dict[str, Any]:
         marks = ", ".join("?" * len(names))
         connection.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", batch)
     connection.execute("COMMIT")
-    figures = _measured(wall, cpu, _entity_rows(rows), _note(rows))
+    figures = measured(wall, cpu, _entity_rows(rows), _note(rows))
     connection.close()
     return figures
 
 
-def write_floor_postgres(url: str, rows_file: str) -> dict[str, Any]:
+def write_floor_postgres(url: str, rows_file: str) -> Figures:
     """COPY FROM STDIN into plain tables in one transaction: the floor of writing on PostgreSQL."""
     rows = _load_anchor(rows_file)
     engine = create_database_engine(url)
@@ -446,19 +425,19 @@ def write_floor_postgres(url: str, rows_file: str) -> dict[str, Any]:
                 for row in batch:
                     copy.write_row(row)
     connection.commit()
-    figures = _measured(wall, cpu, _entity_rows(rows), _note(rows))
+    figures = measured(wall, cpu, _entity_rows(rows), _note(rows))
     raw.close()
     engine.dispose()
     return figures
 
 
-def run_import(url: str, workbook: str) -> dict[str, Any]:
+def run_import(url: str, workbook: str) -> Figures:
     """One `import_registry` of the workbook, timed without process start-up and imports."""
     database = Database(create_database_engine(url))
     wall, cpu = time.perf_counter(), time.process_time()
     with acting_as("job:benchmark"):
         report = import_registry(database, Path(workbook), max_bytes=MAX_IMPORT_BYTES)
-    figures = _measured(wall, cpu, report.rows)
+    figures = measured(wall, cpu, report.rows)
     database.dispose()
     created = sum(count.created for count in report.counts.values())
     updated = sum(count.updated for count in report.counts.values())
@@ -467,108 +446,21 @@ def run_import(url: str, workbook: str) -> dict[str, Any]:
     return figures | {"note": note, "created": created, "unchanged": unchanged}
 
 
-def in_child(task: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
-    """Run `task` in a freshly spawned interpreter so its peak RSS is its own."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        return pool.submit(task, *args).result()
-
-
-# --- Databases ---------------------------------------------------------------------------------
-
-
-@contextmanager
-def postgres_server(url: str | None) -> Iterator[str]:
-    """The given server, or a throw-away cluster stopped at the end."""
-    if url:
-        yield url
-        return
-    sys.path.insert(0, str(REPO / "tests"))
-    from postgres_cluster import ThrowAwayCluster  # type: ignore[import-not-found]
-
-    cluster = ThrowAwayCluster()
-    try:
-        yield cluster.start()
-    finally:
-        cluster.stop()
-
-
-@contextmanager
-def fresh_postgres_database(server_url: str) -> Iterator[str]:
-    """A new empty database on the server, dropped at the end."""
-    name = f"garrison_bench_{os.getpid()}"
-    admin = create_database_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-        version = connection.execute(text("SHOW server_version")).scalar()
-    print(f"postgresql: server {version}, database {name}", flush=True)
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.engine.dispose()
-
-
-def migrated(url: str) -> str:
-    engine = create_database_engine(url)
-    migrate(engine)
-    engine.dispose()
-    return url
-
-
 # --- Running and reporting ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Result:
-    backend: str
-    phase: str
-    seconds: float
-    cpu: float
-    rows: int
-    peak_mib: float
-    note: str
-    judged: bool = False
-    counts_ok: bool = True
-
-    @property
-    def target(self) -> str:
-        if not self.judged:
-            return "-"
-        met = self.seconds < TARGET_SECONDS and self.peak_mib < TARGET_MIB and self.counts_ok
-        return "yes" if met else "no"
-
-
-def measure(
-    backend: str,
-    phase: str,
-    task: Callable[..., dict[str, Any]],
-    *args: str,
-    expect: tuple[str, int] | None = None,
-) -> Result:
-    """One task in a fresh child; `expect` names a count the import must reach to pass."""
-    figures = in_child(task, *args)
-    result = Result(
-        backend,
-        phase,
-        figures["seconds"],
-        figures["cpu"],
-        figures["rows"],
-        figures["peak_mib"],
-        figures["note"],
-        judged=expect is not None,
-        counts_ok=expect is None or figures[expect[0]] == expect[1],
-    )
-    print(f"  {backend:<10} {phase:<26} {result.seconds:7.1f} s  {result.note}", flush=True)
-    return result
 
 
 def measure_imports(backend: str, url: str, workbook: Path, expected: int) -> list[Result]:
     """The first import creates every row; the second, of the same file, changes nothing."""
     return [
-        measure(backend, phase, run_import, url, str(workbook), expect=(field, expected))
+        measure(
+            backend,
+            phase,
+            run_import,
+            url,
+            str(workbook),
+            target_seconds=TARGET_SECONDS,
+            expect={field: expected},
+        )
         for phase, field in (
             ("import #1 (all created)", "created"),
             ("import #2 (unchanged)", "unchanged"),
@@ -603,43 +495,21 @@ def bench_postgres(
         return [floor, *measure_imports("postgresql", migrated(url), workbook, expected)]
 
 
-def print_table(results: list[Result], read: Result) -> None:
+def report(results: list[Result], read: Result) -> None:
+    """The table, each import compared with the read floor plus its backend's write floor."""
     floors = {r.backend: r.seconds + read.seconds for r in results if r.phase.startswith("write")}
-    print()
-    print(
+    compared = [
+        dataclasses.replace(result, floor_seconds=floors.get(result.backend))
+        if result.target_seconds is not None
+        else result
+        for result in results
+    ]
+    print_table(
+        [read, *compared],
         f"target: each import under {TARGET_SECONDS:.0f} s and under {TARGET_MIB:.0f} MiB peak "
         "RSS; cpu = the child's own CPU seconds;\n"
-        "x floor = import seconds / (read floor + write floor seconds)"
+        "x floor = import seconds / (read floor + write floor seconds)",
     )
-    header = ("backend", "phase", "rows", "seconds", "cpu s", "rows/s", "peak MiB", "x floor")
-    line = "{:<10} {:<26} {:>9} {:>8} {:>7} {:>8} {:>8} {:>7} {:>6}"
-    print(line.format(*header, "target"))
-    print(line.format(*("-" * len(h) for h in (*header, "target"))))
-    for result in [read, *results]:
-        ratio = ""
-        if result.judged and result.backend in floors:
-            ratio = f"{result.seconds / floors[result.backend]:.1f}"
-        print(
-            line.format(
-                result.backend,
-                result.phase,
-                f"{result.rows:,}",
-                f"{result.seconds:.2f}",
-                f"{result.cpu:.1f}",
-                f"{result.rows / result.seconds:,.0f}" if result.seconds else "-",
-                f"{result.peak_mib:.0f}",
-                ratio,
-                result.target,
-            )
-        )
-
-
-def load_average() -> str:
-    """The machine's 1-minute load: figures from a busy machine are not comparable."""
-    try:
-        return f"{os.getloadavg()[0]:.2f}"
-    except OSError:
-        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -667,7 +537,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results += bench_sqlite(workbook, rows_file, sizes.rows)
     if args.backend in ("postgresql", "both"):
         results += bench_postgres(workbook, rows_file, sizes.rows, args.postgres_url)
-    print_table(results, read)
+    report(results, read)
     print(f"load average at the end: {load_average()}")
     return 0 if all(r.target != "no" for r in results) else 1
 
