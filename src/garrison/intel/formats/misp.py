@@ -336,6 +336,9 @@ class _EventReader:
         if roles is None:
             self.skipped.add(kind, self.source, line)
             return
+        if not value.strip():
+            yield self.problem(line, f"{label}: the value is empty", "value")
+            return
         parts = [part.strip() for part in value.split("|")] if len(roles) > 1 else [value.strip()]
         if len(parts) != len(roles) or not all(parts):
             yield self.problem(

@@ -219,6 +219,8 @@ def _comparisons(leaf: Any) -> list[Comparison] | str:
         value = _constant_text(constant)
         if value is None:
             return f"unsupported: {text} (the value is not a string)"
+        if not value.strip():
+            return f"empty value: {text}"
         if version is not None and "/" in value:
             kind = _NETWORK[version][1]
         elif version is not None:
@@ -570,6 +572,8 @@ def _sco_values(sco: Mapping[str, Any]) -> list[tuple[IndicatorType, str, dict[s
     and SHA-256 (with its name in extra); its name alone only when it has none of those."""
     sco_type = sco.get("type")
     value = sco.get("value")
+    if isinstance(value, str) and not value.strip():
+        return []
     if sco_type in ("ipv4-addr", "ipv6-addr") and isinstance(value, str):
         return [(_address_kind(sco_type, value), value, {})]
     if isinstance(sco_type, str) and (sco_type, "value") in _VALUE_PATHS and value is not None:
@@ -584,9 +588,9 @@ def _sco_values(sco: Mapping[str, Any]) -> list[tuple[IndicatorType, str, dict[s
     found: list[tuple[IndicatorType, str, dict[str, Any]]] = []
     for algorithm, digest in hashes.items():
         kind = _HASHES.get(str(algorithm).upper().replace("-", ""))
-        if kind is not None and isinstance(digest, str):
+        if kind is not None and isinstance(digest, str) and digest.strip():
             found.append((kind, digest, {"filename": name} if isinstance(name, str) else {}))
-    if not found and isinstance(name, str) and name:
+    if not found and isinstance(name, str) and name.strip():
         found.append((IndicatorType.FILENAME, name, {}))
     return found
 
@@ -644,19 +648,14 @@ def stix_items(
     skipped: Counter[str] = Counter()
     skipped_line: dict[str, int | None] = {}
     for entry in entries:
+        observables: list[tuple[Mapping[str, Any], list[_Entry]]] = []
         if entry.type == "indicator":
             yield from mapper.indicator(entry)
         elif entry.type == "observed-data":
-            for embedded in (entry.obj.get("objects") or {}).values():
-                if isinstance(embedded, Mapping):
-                    yield from mapper.observable(entry, embedded, [entry]) or ()
+            embedded = entry.obj.get("objects") or {}
+            observables = [(sco, [entry]) for sco in embedded.values() if isinstance(sco, Mapping)]
         elif entry.type in _SCO_TYPES:
-            events = mapper.observable(entry, entry.obj, bundle.containers.get(entry.id, []))
-            if events is None:
-                skipped[entry.type] += 1
-                skipped_line.setdefault(entry.type, entry.line)
-            else:
-                yield from events
+            observables = [(entry.obj, bundle.containers.get(entry.id, []))]
         elif entry.type == "sighting":
             target = entry.obj.get("sighting_of_ref")
             if isinstance(target, str) and target not in bundle.by_id:
@@ -664,6 +663,14 @@ def stix_items(
                     entry, f"sighting of {target}, which is not in the bundle; not imported",
                     "sighting_of_ref",
                 )  # fmt: skip
+        for sco, containers in observables:
+            events = mapper.observable(entry, sco, containers)
+            if events is None:
+                sco_type = str(sco.get("type"))
+                skipped[sco_type] += 1
+                skipped_line.setdefault(sco_type, entry.line)
+            else:
+                yield from events
     for sco_type, count in skipped.items():
         yield RowProblem(
             source,
