@@ -309,11 +309,13 @@ def test_bad_attributes_are_problems_and_unsupported_types_are_counted(tmp_path:
         attribute("yara", "rule x { condition: true }"),
         attribute("mutex", "Global\\x3"),
         attribute("domain", "deleted.example", deleted=True),
+        attribute("url", "  ", uuid="5f000000-0000-4000-8000-0000000000a4"),
         attribute("domain", "kept.example"),
     ]
     items = parse_event(event_file(tmp_path, attributes))
     assert [event.value for event in events(items)] == ["kept.example"]
-    port, parts, no_value, time, mutex, yara = problems(items)
+    port, parts, no_value, time, empty, mutex, yara = problems(items)
+    assert empty.reason == "attribute 5f000000-0000-4000-8000-0000000000a4: the value is empty"
     assert port.reason == (
         "attribute 5f000000-0000-4000-8000-0000000000a1: port 'http' is not a number from 0 "
         "to 65535"

@@ -550,3 +550,14 @@ def test_detection(shared_data: Path) -> None:
         assert detect_format(FeedDocument.from_path(path)).name == "stix2", path.name
     misp = FeedDocument.from_path(shared_data / "misp" / "events" / "event_with_sightings.json")
     assert FORMAT.sniff(misp, misp.head()) == 0.0
+
+
+def test_empty_values_are_problems(tmp_path: Path) -> None:
+    empty = indicator("[domain-name:value = ''] OR [domain-name:value = 'kept.example']")
+    blank = {"type": "domain-name", "spec_version": "2.1", "id": object_id("domain-name", "")}
+    blank["value"] = " "
+    items = parse_objects(tmp_path, empty, blank)
+    assert [event.value for event in events(items)] == ["kept.example"]
+    pattern, sco = problems(items)
+    assert pattern.reason == f"{empty['id']}: empty value: domain-name:value = ''"
+    assert sco.reason.startswith("1 domain-name object(s) not imported")

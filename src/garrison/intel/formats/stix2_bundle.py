@@ -475,13 +475,15 @@ class _Mapper:
         try:
             terms = read_pattern(pattern, self.version)
         except InvalidPattern as exc:
-            yield self.problem(entry, f"invalid pattern {pattern!r}: {exc}", "pattern")
+            yield self.problem(entry, _shorten(f"invalid pattern {pattern!r}: {exc}"), "pattern")
             return
         for reason in terms.unsupported:
             yield self.problem(entry, reason, "pattern")
         context = self.bundle.context(entry.id)
         indicator_types = _strings(obj.get("indicator_types")) + _strings(obj.get("labels"))
         sightings = self.sightings(entry.id)
+        confidence = obj.get("confidence")
+        tlp = self.bundle.tlp(obj)
         for number, group in enumerate(terms.groups, 1):
             for comparison in group:
                 extra: dict[str, Any] = {"pattern": pattern, "comparison": comparison.text}
@@ -489,7 +491,6 @@ class _Mapper:
                     extra["pattern_group"] = f"{entry.id}#{number}"
                 if sightings:
                     extra["sightings"] = sightings.summary()
-                confidence = obj.get("confidence")
                 yield self.event(
                     entry,
                     comparison.kind,
@@ -501,7 +502,7 @@ class _Mapper:
                     last_seen=sightings.last_seen if sightings else None,
                     count=sightings.count if sightings else None,
                     confidence=confidence if isinstance(confidence, int) else None,
-                    tlp=self.bundle.tlp(obj),
+                    tlp=tlp,
                     tags=tuple(dict.fromkeys(indicator_types)),
                     description=_description(obj),
                     extra=extra,
