@@ -1,4 +1,4 @@
-"""MISP events (`{"Event": {...}}` exports) and MISP feeds (manifest.json + one file per event).
+"""MISP events: `{"Event": {...}}` exports (also bare, listed or in a REST `response`).
 
 Each attribute with a type Garrison stores is one event, objects' attributes included; a
 composite attribute (`domain|ip`, `ip-dst|port`, `filename|sha256`) gives its indicator
@@ -9,7 +9,8 @@ comments, text) are context, not indicators; any other type Garrison has no indi
 for is counted in one problem per type rather than one per attribute.
 
 Event and attribute tags give the TLP (`tlp:amber`), the RSIT classification (`rsit:` and
-the older `ecsirt:` taxonomy) and, with galaxies, the malware family.
+the older `ecsirt:` taxonomy) and, with galaxies, the malware family. MISP feeds
+(`misp_feed`) read each of their event files with `read_events`.
 """
 
 from __future__ import annotations
@@ -196,20 +197,16 @@ class _Labels:
             self.classification = _taxonomy(predicate.lower(), value.lower())
 
     def add_galaxy(self, kind: str, value: str) -> None:
-        names = (
-            self.malware
-            if kind in MALWARE_GALAXIES
-            else self.actors
-            if kind in ACTOR_GALAXIES
-            else None
-        )
-        entry = value.lower() if kind in MALWARE_GALAXIES else value
-        if names is not None and entry not in names:
-            names.append(entry)
+        if kind in MALWARE_GALAXIES and value.lower() not in self.malware:
+            self.malware.append(value.lower())
+        elif kind in ACTOR_GALAXIES and value not in self.actors:
+            self.actors.append(value)
 
     def over(self, event: _Labels) -> _Labels:
-        """This attribute's labels, completed by its event's."""
-        tlp = self.tlp if event.tlp is None else event.tlp.most_restrictive(self.tlp or event.tlp)
+        """This attribute's labels, completed by its event's; the stricter TLP wins."""
+        tlp = self.tlp or event.tlp
+        if self.tlp and event.tlp:
+            tlp = self.tlp.most_restrictive(event.tlp)
         return _Labels(
             list(dict.fromkeys(event.tags + self.tags)),
             tlp,
