@@ -173,7 +173,8 @@ def poll_collection(
 ) -> TaxiiPoll:
     """Every object added to the collection after `added_after` (all when None), following
     `more`/`next` pages. The bookmark is the latest X-TAXII-Date-Added-Last the server sent
-    (or the objects' own `date_added`), else `added_after` unchanged.
+    (or the objects' own `date_added`), else `added_after` unchanged. `user`/`password`
+    go as HTTP Basic authentication, `token` as `Authorization: Bearer <token>`.
 
     Raises FeedFetchError, naming the URL, for HTTP errors, time-outs and answers that are
     not TAXII 2.1."""
