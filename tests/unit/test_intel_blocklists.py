@@ -580,10 +580,11 @@ def test_spamhaus_cert_bad_row(tmp_path: Path) -> None:
         "cert.txt",
         "; ip, asn, country, lastseen, botname, domain, remote_ip, remote_port, local_port, "
         "protocol\n192.0.2.1,AS64496,VN,last week,conficker,,,80,,tcp\n"
-        "192.0.2.2,AS64496,VN,1441008351,conficker,,,80,,tcp\n",
+        "192.0.2.2,AS64496,NA,1441008351,conficker,,,80,,tcp\n",
     )
     [event], problems = parse("spamhaus-cert", path)
     assert event.value == "192.0.2.2"
+    assert event.source_geolocation_cc == "NA"  # Namibia, not 'not available'
     assert [(p.row, p.column) for p in problems] == [(2, "lastseen")]
 
 
@@ -706,3 +707,21 @@ def test_file_name_alone_is_only_a_weak_hint(tmp_path: Path) -> None:
     document = FeedDocument.from_path(path)
     for name in ("feodotracker", "urlhaus", "threatfox"):
         assert format_named(name).sniff(document, document.head()) < 0.6
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (
+            '"first_seen_utc","dst_ip","dst_port","c2_status","last_online","malware"',
+            "feodotracker",
+        ),
+        ("# id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter", "urlhaus"),
+        ('# "first_seen_utc","ioc_id","ioc_value","ioc_type","threat_type"', "threatfox"),
+    ],
+)
+def test_detect_abusech_exports_by_their_columns_without_the_banner(
+    tmp_path: Path, header: str, expected: str
+) -> None:
+    document = FeedDocument.from_path(write(tmp_path, "export.csv", header + "\n"))
+    assert detect_format(document).name == expected

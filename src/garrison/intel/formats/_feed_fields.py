@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, ParamSpec
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from garrison.core.errors import RowProblem
 from garrison.intel.event import IntelEvent
@@ -19,8 +19,9 @@ from garrison.intel.normalise import InvalidIndicator, guess_indicator
 from garrison.intel.types import IndicatorType
 
 P = ParamSpec("P")
-MISSING = frozenset({"", "-", "?", "none", "null", "na", "n/a"})
-"""How the feeds write 'no value'."""
+MISSING = frozenset({"", "-", "?", "none", "null", "n/a"})
+"""How the feeds write 'no value'. Not 'NA': it is Namibia's country code; the feeds that
+write 'NA' for unknown (DataPlane) say so where they read it."""
 
 
 class FieldError(ValueError):
@@ -46,6 +47,27 @@ def guarded(
         yield document.problem(exc.reason, line, exc.column)
         return
     yield from events
+
+
+class Numbered(Protocol):
+    @property
+    def number(self) -> int: ...
+
+
+RowT = TypeVar("RowT", bound=Numbered)
+
+
+def each_row(
+    document: FeedDocument,
+    rows: Iterable[RowT | RowProblem],
+    build: Callable[[RowT], Iterable[IntelEvent]],
+) -> Iterator[IntelEvent | RowProblem]:
+    """Every row's events, the reader's own problems passed through."""
+    for row in rows:
+        if isinstance(row, RowProblem):
+            yield row
+        else:
+            yield from guarded(document, row.number, build, row)
 
 
 def optional(value: object) -> str | None:
@@ -110,7 +132,7 @@ _ASN = re.compile(r"^(?:AS)?\s*(\d{1,10})$", re.IGNORECASE)
 def asn(value: object, column: str | None) -> int | None:
     """An AS number from '64496' or 'AS64496'; 0 and 'NA' mean the feed did not know."""
     text = optional(value)
-    if text is None:
+    if text is None or text.upper() == "NA":
         return None
     match = _ASN.match(text)
     if not match or int(match.group(1)) >= 2**32:

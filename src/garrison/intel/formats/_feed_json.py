@@ -22,6 +22,11 @@ _WHITESPACE = " \t\r\n"
 _DECODER = json.JSONDecoder()
 
 
+def json_opening(head: bytes) -> bytes:
+    """The head without byte-order mark and leading white space: where '[' or '{' shows."""
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n")
+
+
 class JsonMember(NamedTuple):
     line: int
     key: str | None

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import NamedTuple, TextIO
 
 from garrison.core.errors import InputError, RowProblem
@@ -82,20 +83,29 @@ def read_lines(document: FeedDocument) -> Iterator[Line | RowProblem]:
             raise InputError([document.problem(reason, number + 1)]) from None
 
 
-def head_lines(head: bytes) -> list[str]:
-    """The first lines, for sniffing: decoded leniently, a cut last line left out."""
+def data_rows(document: FeedDocument) -> Iterator[Line | RowProblem]:
+    """The lines that hold data: blank lines and comments left out."""
+    for item in read_lines(document):
+        if isinstance(item, RowProblem) or (item.text.strip() and not is_comment(item.text)):
+            yield item
+
+
+@lru_cache(maxsize=4)
+def head_lines(head: bytes) -> tuple[str, ...]:
+    """The first lines, for sniffing: decoded leniently, a cut last line left out. Cached:
+    every format sniffs the same head, and guessing a legacy encoding is not free."""
     sample = _sample(head)
     try:
         encoding = detect_encoding(sample)
     except UndecodableText:
-        return []
+        return ()
     text = sample.decode(encoding, errors="replace")
     if "\x00" in text:
-        return []
+        return ()
     lines = text.splitlines()
     if len(head) >= SNIFF_BYTES and sample is head and lines:
         lines.pop()
-    return lines
+    return tuple(lines)
 
 
 def is_comment(text: str) -> bool:
@@ -124,9 +134,19 @@ def header_key(text: str) -> str:
     return text.strip().strip('"').strip().lower().replace(" ", "_")
 
 
+def header_names(lines: Sequence[str], limit: int = 20) -> set[str]:
+    """Every comma-separated word of the first lines as a header key, for sniffing a
+    column header whether or not it is commented out."""
+    return {header_key(field.lstrip("#;/ ")) for line in lines[:limit] for field in line.split(",")}
+
+
 class CsvRecord(NamedTuple):
     line: Line
     fields: dict[str, str]
+
+    @property
+    def number(self) -> int:
+        return self.line.number
 
 
 class CommentedCsv:

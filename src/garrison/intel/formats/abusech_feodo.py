@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from garrison.core.errors import RowProblem
 from garrison.intel.event import IntelEvent
 from garrison.intel.formats import FeedDocument, ParsedItem
-from garrison.intel.formats._feed_fields import Row, address_type, family, guarded
-from garrison.intel.formats._feed_json import json_members
+from garrison.intel.formats._feed_fields import Row, address_type, each_row, family, guarded
+from garrison.intel.formats._feed_json import json_members, json_opening
 from garrison.intel.formats._feed_text import (
     CommentedCsv,
     Line,
     comment_text,
     head_lines,
-    header_key,
+    header_names,
 )
 
 ALIASES = {
@@ -37,10 +36,6 @@ COLUMNS = ("first_seen_utc", "dst_ip", "dst_port", "c2_status", "last_online", "
 CSV = CommentedCsv(ALIASES, "dst_ip", COLUMNS, single="dst_ip")
 
 
-def _json_head(head: bytes) -> bytes:
-    return head.lstrip(b"\xef\xbb\xbf \t\r\n")
-
-
 class FeodoTracker:
     name = "feodotracker"
     title = "abuse.ch Feodo Tracker botnet C2 IP blocklist (CSV, JSON or plain text)"
@@ -49,24 +44,22 @@ class FeodoTracker:
         lines = head_lines(head)
         if "feodo tracker" in comment_text(lines).lower():
             return 0.95
-        start = _json_head(head)
+        start = json_opening(head)
         if start.startswith(b"[") and b'"ip_address"' in start and b'"malware"' in start:
             return 0.9
-        keys = {header_key(field) for line in lines[:20] for field in line.split(",")}
-        if {"dst_ip", "c2_status"} <= keys:
+        if {"dst_ip", "c2_status"} <= header_names(lines):
             return 0.9
         return 0.3 if "feodo" in document.name.lower() else 0.0
 
     def parse(self, document: FeedDocument) -> Iterator[ParsedItem]:
-        if _json_head(document.head(1024)).startswith((b"[", b"{")):
+        if json_opening(document.head(1024)).startswith((b"[", b"{")):
             yield from self._parse_json(document)
             return
-        for record in CSV.records(document):
-            if isinstance(record, RowProblem):
-                yield record
-                continue
-            line = record.line
-            yield from guarded(document, line.number, self._event, Row(record.fields), line)
+        yield from each_row(
+            document,
+            CSV.records(document),
+            lambda record: self._event(Row(record.fields), record.line),
+        )
 
     def _parse_json(self, document: FeedDocument) -> Iterator[ParsedItem]:
         for member in json_members(document):

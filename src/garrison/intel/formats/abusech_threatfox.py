@@ -9,17 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from garrison.core.errors import RowProblem
 from garrison.intel.event import IntelEvent
 from garrison.intel.formats import FeedDocument, ParsedItem
-from garrison.intel.formats._feed_fields import FieldError, Row, address_type, family, guarded
-from garrison.intel.formats._feed_json import json_members
+from garrison.intel.formats._feed_fields import (
+    FieldError,
+    Row,
+    address_type,
+    each_row,
+    family,
+    guarded,
+)
+from garrison.intel.formats._feed_json import json_members, json_opening
 from garrison.intel.formats._feed_text import (
     CommentedCsv,
     Line,
     comment_text,
     head_lines,
-    header_key,
+    header_names,
 )
 from garrison.intel.types import IndicatorType
 
@@ -111,24 +117,22 @@ class ThreatFox:
         lines = head_lines(head)
         if "threatfox" in comment_text(lines).lower():
             return 0.95
-        start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        start = json_opening(head)
         if start.startswith((b"{", b"[")) and b'"ioc_type"' in start and b'"threat_type"' in start:
             return 0.9
-        keys = {header_key(field) for line in lines[:20] for field in line.lstrip("# ").split(",")}
-        if {"ioc_value", "ioc_type"} <= keys:
+        if {"ioc_value", "ioc_type"} <= header_names(lines):
             return 0.9
         return 0.3 if "threatfox" in document.name.lower() else 0.0
 
     def parse(self, document: FeedDocument) -> Iterator[ParsedItem]:
-        if document.head(1024).lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"[")):
+        if json_opening(document.head(1024)).startswith((b"{", b"[")):
             yield from self._parse_json(document)
             return
-        for record in CSV.records(document):
-            if isinstance(record, RowProblem):
-                yield record
-            else:
-                row = Row(record.fields)
-                yield from guarded(document, record.line.number, self._event, row, record.line)
+        yield from each_row(
+            document,
+            CSV.records(document),
+            lambda record: self._event(Row(record.fields), record.line),
+        )
 
     def _parse_json(self, document: FeedDocument) -> Iterator[ParsedItem]:
         """The dump ({id: [ioc]}), an API answer ({"data": [ioc]}) or a bare list of IOCs."""

@@ -10,16 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from garrison.core.errors import RowProblem
 from garrison.intel.event import IntelEvent
 from garrison.intel.formats import FeedDocument, ParsedItem
-from garrison.intel.formats._feed_fields import Row, family, guarded
+from garrison.intel.formats._feed_fields import Row, each_row, family
 from garrison.intel.formats._feed_text import (
     CommentedCsv,
     CsvRecord,
     comment_text,
     head_lines,
-    header_key,
+    header_names,
 )
 from garrison.intel.types import IndicatorType
 
@@ -68,17 +67,12 @@ class UrlHaus:
         lines = head_lines(head)
         if "urlhaus" in comment_text(lines).lower():
             return 0.95
-        keys = {header_key(field) for line in lines[:20] for field in line.split(",")}
-        if {"url", "urlhaus_link"} <= keys:
+        if {"url", "urlhaus_link"} <= header_names(lines):
             return 0.9
         return 0.3 if "urlhaus" in document.name.lower() else 0.0
 
     def parse(self, document: FeedDocument) -> Iterator[ParsedItem]:
-        for record in CSV.records(document):
-            if isinstance(record, RowProblem):
-                yield record
-            else:
-                yield from guarded(document, record.line.number, self._event, record)
+        yield from each_row(document, CSV.records(document), self._event)
 
     def _event(self, record: CsvRecord) -> list[IntelEvent]:
         row = Row(record.fields)

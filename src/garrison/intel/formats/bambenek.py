@@ -12,24 +12,16 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
-from garrison.core.errors import RowProblem
 from garrison.intel.event import IntelEvent
 from garrison.intel.formats import FeedDocument, ParsedItem
 from garrison.intel.formats._feed_fields import (
     FieldError,
+    each_row,
     feed_time,
-    guarded,
     guessed_type,
     optional,
 )
-from garrison.intel.formats._feed_text import (
-    Line,
-    comment_text,
-    head_lines,
-    is_comment,
-    read_lines,
-    split_csv,
-)
+from garrison.intel.formats._feed_text import Line, comment_text, data_rows, head_lines, split_csv
 from garrison.intel.types import IndicatorType
 
 COLUMNS = ("value", "description", "time", "manual")
@@ -63,11 +55,7 @@ class Bambenek:
         return 0.0
 
     def parse(self, document: FeedDocument) -> Iterator[ParsedItem]:
-        for item in read_lines(document):
-            if isinstance(item, RowProblem):
-                yield item
-            elif item.text.strip() and not is_comment(item.text):
-                yield from guarded(document, item.number, self._event, item)
+        yield from each_row(document, data_rows(document), self._event)
 
     def _event(self, line: Line) -> list[IntelEvent]:
         fields = split_csv(line.text)

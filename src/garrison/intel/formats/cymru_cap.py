@@ -10,23 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from garrison.core.errors import RowProblem
 from garrison.intel.event import IntelEvent
 from garrison.intel.formats import FeedDocument, ParsedItem
-from garrison.intel.formats._feed_fields import (
-    FieldError,
-    Row,
-    address_type,
-    family,
-    guarded,
-)
-from garrison.intel.formats._feed_text import (
-    Line,
-    comment_text,
-    head_lines,
-    is_comment,
-    read_lines,
-)
+from garrison.intel.formats._feed_fields import FieldError, Row, address_type, each_row, family
+from garrison.intel.formats._feed_text import Line, comment_text, data_rows, head_lines
 
 COLUMNS = ("report", "ip", "asn", "timestamp", "comments", "asn_name")
 REPORTS = {
@@ -63,11 +50,7 @@ class CymruCap:
         return 0.0
 
     def parse(self, document: FeedDocument) -> Iterator[ParsedItem]:
-        for item in read_lines(document):
-            if isinstance(item, RowProblem):
-                yield item
-            elif item.text.strip() and not is_comment(item.text):
-                yield from guarded(document, item.number, self._event, item)
+        yield from each_row(document, data_rows(document), self._event)
 
     def _event(self, line: Line) -> list[IntelEvent]:
         fields = line.text.split("|")

@@ -9,25 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from garrison.core.errors import RowProblem
 from garrison.intel.event import IntelEvent
 from garrison.intel.formats import FeedDocument, ParsedItem
 from garrison.intel.formats._feed_fields import (
     FieldError,
     address_type,
     asn,
+    each_row,
     feed_time,
-    guarded,
     optional,
 )
-from garrison.intel.formats._feed_text import (
-    Line,
-    comment_text,
-    data_lines,
-    head_lines,
-    is_comment,
-    read_lines,
-)
+from garrison.intel.formats._feed_text import Line, comment_text, data_lines, data_rows, head_lines
 
 COLUMNS = ("asn", "asname", "ipaddr", "lastseen", "category")
 _SCANNER = ("information-gathering", "scanner")
@@ -66,11 +58,7 @@ class DataPlane:
         return 0.0
 
     def parse(self, document: FeedDocument) -> Iterator[ParsedItem]:
-        for item in read_lines(document):
-            if isinstance(item, RowProblem):
-                yield item
-            elif item.text.strip() and not is_comment(item.text):
-                yield from guarded(document, item.number, self._event, item)
+        yield from each_row(document, data_rows(document), self._event)
 
     def _event(self, line: Line) -> list[IntelEvent]:
         fields = [field.strip() for field in line.text.split("|")]
@@ -96,7 +84,7 @@ class DataPlane:
                 classification_taxonomy=taxonomy,
                 classification_type=kind,
                 source_asn=asn(number, "asn"),
-                source_as_name=optional(as_name),
+                source_as_name=None if as_name.upper() == "NA" else optional(as_name),
                 extra=extra,
                 raw=line.text,
             )

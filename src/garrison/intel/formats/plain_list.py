@@ -11,17 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from garrison.core.errors import RowProblem
 from garrison.intel.event import IntelEvent
 from garrison.intel.formats import FeedDocument, ParsedItem
-from garrison.intel.formats._feed_fields import guarded, guessed_type
-from garrison.intel.formats._feed_text import (
-    Line,
-    data_lines,
-    head_lines,
-    is_comment,
-    read_lines,
-)
+from garrison.intel.formats._feed_fields import each_row, guessed_type
+from garrison.intel.formats._feed_text import Line, data_lines, data_rows, head_lines, is_comment
 from garrison.intel.normalise import InvalidIndicator, guess_indicator
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
@@ -76,16 +69,10 @@ class PlainList:
         return LIKELY if plausible >= 0.9 * len(lines) else UNLIKELY
 
     def parse(self, document: FeedDocument) -> Iterator[ParsedItem]:
-        for item in read_lines(document):
-            if isinstance(item, RowProblem):
-                yield item
-                continue
-            if not item.text.strip() or is_comment(item.text):
-                continue
-            value, _ = first_value(item.text)
-            yield from guarded(document, item.number, self._event, value, item)
+        yield from each_row(document, data_rows(document), self._event)
 
-    def _event(self, value: str, line: Line) -> list[IntelEvent]:
+    def _event(self, line: Line) -> list[IntelEvent]:
+        value, _ = first_value(line.text)
         kind = guessed_type(value, None)
         return [IntelEvent(kind, value, self.name, line=line.number, raw=line.text)]
 

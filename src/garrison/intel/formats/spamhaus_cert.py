@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from garrison.core.errors import RowProblem
 from garrison.intel.event import IntelEvent
 from garrison.intel.formats import FeedDocument, ParsedItem
-from garrison.intel.formats._feed_fields import Row, address_type, guarded
+from garrison.intel.formats._feed_fields import Row, address_type, each_row
 from garrison.intel.formats._feed_text import CommentedCsv, CsvRecord, comment_text, head_lines
 from garrison.intel.normalise import InvalidIndicator, guess_indicator
 from garrison.intel.types import IndicatorType
@@ -82,11 +81,7 @@ class SpamhausCert:
         return 0.0
 
     def parse(self, document: FeedDocument) -> Iterator[ParsedItem]:
-        for record in CSV.records(document):
-            if isinstance(record, RowProblem):
-                yield record
-            else:
-                yield from guarded(document, record.line.number, self._event, record)
+        yield from each_row(document, CSV.records(document), self._event)
 
     def _event(self, record: CsvRecord) -> list[IntelEvent]:
         row = Row(record.fields)
