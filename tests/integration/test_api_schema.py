@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import api_support as api
@@ -18,6 +19,9 @@ from schemathesis.checks import not_a_server_error
 
 from garrison.core.db import Database
 from garrison.core.settings import Settings
+from garrison.intel.formats import FeedDocument
+from garrison.intel.importing import ImportRequest, import_document
+from garrison.intel.sources import SourceSpec, add_source
 from garrison.web.app import create_app
 
 EXAMPLES = 10
@@ -30,6 +34,9 @@ EXISTING = {
     "asset_id": 2,
     "component_id": 1,
     "user_id": 2,
+    "indicator_id": 1,
+    "source_id": 1,
+    "run_id": 1,
 }
 PATH_PARAMETER = re.compile(r"{(\w+)}")
 
@@ -55,7 +62,20 @@ def _deletions_last(operation: Any) -> tuple[bool, bool]:
     return deletes, deletes and operation.path.endswith("/organisations/{organisation_id}")
 
 
-def test_no_operation_answers_a_server_error(province: Database, web_settings: Settings) -> None:
+def _with_intel(database: Database, tmp_path: Path) -> None:
+    """A source, an import run and indicators (ids 1) for the intel operations to aim at."""
+    with database.session() as session:
+        add_source(session, SourceSpec("Danh sách thử", format="plain", default_tlp="green"))
+    feed = tmp_path / "list.txt"
+    feed.write_text("203.0.113.5\n198.51.100.0/24\nc2.example.net\n")
+    run = import_document(database, ImportRequest("Danh sách thử", FeedDocument.from_path(feed)))
+    assert run.status == "succeeded", run.error
+
+
+def test_no_operation_answers_a_server_error(
+    province: Database, web_settings: Settings, tmp_path: Path
+) -> None:
+    _with_intel(province, tmp_path)
     headers = {"Authorization": f"Bearer {api.token_for(province, 'quantri')}"}
     app = create_app(province, web_settings)
     failures: list[str] = []

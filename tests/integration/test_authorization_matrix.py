@@ -23,8 +23,10 @@ from sqlalchemy import select
 from garrison.auth.accounts import create_user, grant_membership
 from garrison.auth.models import Membership
 from garrison.auth.roles import COORDINATOR_ROLES, ROLE_PERMISSIONS, Permission, Role
+from garrison.core.clock import utc_now
 from garrison.core.db import Database
 from garrison.core.settings import Settings
+from garrison.intel.models import ImportRun, Indicator, Sighting, Source
 from garrison.orgs.addresses import address_key, parse_address, parse_network
 from garrison.orgs.models import (
     Asset,
@@ -121,6 +123,34 @@ class World:
             grant_membership(session, user, str(org), Role.MEMBER_STAFF)
             return user.id
 
+    def source(self) -> int:
+        return self._add(Source(name=unique("Nguồn thử "), format="plain", default_tlp="amber"))
+
+    def run(self) -> int:
+        return self._add(
+            ImportRun(source_id=self.source(), status="succeeded", started_at=utc_now())
+        )
+
+    def indicator(self, tlp: str = "green") -> int:
+        """An indicator seen by one source; members read it only when it is CLEAR or GREEN."""
+        with self.database.session() as session:
+            run = session.get_one(ImportRun, self.run())
+            now = utc_now()
+            indicator = Indicator(
+                type="domain",
+                value=f"{unique('c2-')}.example.net",
+                first_seen=now,
+                last_seen=now,
+                tlp=tlp,
+                source_ids=[run.source_id],
+            )
+            indicator.sightings.append(
+                Sighting(source_id=run.source_id, import_run_id=run.id, observed_key="", raw="x")
+            )
+            session.add(indicator)
+            session.flush()
+            return indicator.id
+
     def membership(self, org: int) -> tuple[int, int]:
         user = self.user(org)
         with self.database.session() as session:
@@ -156,6 +186,12 @@ def unique(prefix: str) -> str:
 
 
 CSV_ONE_ORGANISATION = "Tên đơn vị,Loại đơn vị\nĐơn vị nhập thử,other\n"
+
+
+def feed_line() -> bytes:
+    """A one-line plain feed, a fresh address each time."""
+    return f"203.0.113.{next(_serial) % 250}\n".encode()
+
 
 RULES: dict[tuple[str, str], Rule] = {
     # Public
@@ -244,6 +280,65 @@ RULES: dict[tuple[str, str], Rule] = {
                 )
             },
         ),
+        scoped=False,
+    ),
+    # Threat intelligence: indicators for every reader, sources and runs for coordinator staff
+    ("GET", "/indicators"): Rule(Permission.READ, fixed("/indicators"), scoped=False),
+    ("GET", "/indicators.{export_format}"): Rule(
+        Permission.READ, fixed("/indicators.csv"), scoped=False
+    ),
+    ("GET", "/indicators/{indicator_id}"): Rule(
+        Permission.READ, lambda w, org: Call(f"/indicators/{w.indicator()}"), scoped=False
+    ),
+    ("GET", "/sources"): Rule(Permission.VIEW_INTEL_SOURCES, fixed("/sources"), scoped=False),
+    ("POST", "/sources"): Rule(
+        Permission.MANAGE_INTEL,
+        lambda w, org: Call("/sources", data={"name": unique("Nguồn mới "), "format": "plain"}),
+        scoped=False,
+    ),
+    ("GET", "/sources/{source_id}"): Rule(
+        Permission.VIEW_INTEL_SOURCES, lambda w, org: Call(f"/sources/{w.source()}"), scoped=False
+    ),
+    ("POST", "/sources/{source_id}/import"): Rule(
+        Permission.MANAGE_INTEL,
+        lambda w, org: Call(
+            f"/sources/{w.source()}/import",
+            data={"format": "plain"},
+            files={"file": ("list.txt", feed_line(), "text/plain")},
+        ),
+        scoped=False,
+    ),
+    ("GET", "/intel-runs/{run_id}"): Rule(
+        Permission.VIEW_INTEL_SOURCES, lambda w, org: Call(f"/intel-runs/{w.run()}"), scoped=False
+    ),
+    ("GET", "/api/v1/indicators"): Rule(Permission.READ, fixed("/api/v1/indicators"), scoped=False),
+    ("GET", "/api/v1/indicators/{indicator_id}"): Rule(
+        Permission.READ, lambda w, org: Call(f"/api/v1/indicators/{w.indicator()}"), scoped=False
+    ),
+    ("GET", "/api/v1/intel/sources"): Rule(
+        Permission.VIEW_INTEL_SOURCES, fixed("/api/v1/intel/sources"), scoped=False
+    ),
+    ("POST", "/api/v1/intel/sources"): Rule(
+        Permission.MANAGE_INTEL,
+        lambda w, org: Call("/api/v1/intel/sources", json={"name": unique("Nguồn API ")}),
+        scoped=False,
+    ),
+    ("GET", "/api/v1/intel/sources/{source_id}/runs"): Rule(
+        Permission.VIEW_INTEL_SOURCES,
+        lambda w, org: Call(f"/api/v1/intel/sources/{w.source()}/runs"),
+        scoped=False,
+    ),
+    ("POST", "/api/v1/intel/sources/{source_id}/imports"): Rule(
+        Permission.MANAGE_INTEL,
+        lambda w, org: Call(
+            f"/api/v1/intel/sources/{w.source()}/imports?format=plain",
+            files={"file": ("list.txt", feed_line(), "text/plain")},
+        ),
+        scoped=False,
+    ),
+    ("GET", "/api/v1/intel/runs/{run_id}"): Rule(
+        Permission.VIEW_INTEL_SOURCES,
+        lambda w, org: Call(f"/api/v1/intel/runs/{w.run()}"),
         scoped=False,
     ),
     # API: organisations

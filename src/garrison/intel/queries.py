@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
+from garrison.core.errors import NotFoundError
 from garrison.intel.models import ImportRun, Indicator, Sighting, Source
 from garrison.intel.normalise import InvalidIndicator, guess_indicator, refang
 from garrison.intel.types import IndicatorType
@@ -63,15 +64,36 @@ def indicator_query(wanted: IndicatorFilter) -> Select[Indicator]:
 
 
 def search_indicators(
-    session: Session, wanted: IndicatorFilter, limit: int = SEARCH_LIMIT, offset: int = 0
+    session: Session,
+    wanted: IndicatorFilter,
+    limit: int = SEARCH_LIMIT,
+    offset: int = 0,
+    *,
+    oldest_first: bool = False,
 ) -> tuple[list[Indicator], int]:
-    """One page of matches, newest sightings first, and how many match in all."""
+    """One page of matches, newest sightings first (or oldest), and how many match in all."""
     query = indicator_query(wanted)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = session.scalars(
-        query.order_by(Indicator.last_seen.desc(), Indicator.id.desc()).limit(limit).offset(offset)
+    order = (
+        (Indicator.last_seen.asc(), Indicator.id.asc())
+        if oldest_first
+        else (Indicator.last_seen.desc(), Indicator.id.desc())
     )
+    page = session.scalars(query.order_by(*order).limit(limit).offset(offset))
     return list(page), total
+
+
+def indicator_counts(
+    session: Session, wanted: IndicatorFilter, column: InstrumentedAttribute[str]
+) -> dict[str, int]:
+    """How many matching indicators have each value of `column` (type or TLP), for charts."""
+    grouped = (
+        indicator_query(wanted)
+        .with_only_columns(column, func.count())
+        .group_by(column)
+        .order_by(column)
+    )
+    return {value: count for value, count in session.execute(grouped)}
 
 
 def indicator_detail(session: Session, indicator_id: int) -> Indicator | None:
@@ -80,6 +102,37 @@ def indicator_detail(session: Session, indicator_id: int) -> Indicator | None:
         .where(Indicator.id == indicator_id)
         .options(selectinload(Indicator.sightings).joinedload(Sighting.source))
     ).one_or_none()
+
+
+def find_indicator(session: Session, indicator_id: int) -> Indicator:
+    """`indicator_detail`, or NotFoundError when it is missing or not the viewer's to see."""
+    found = indicator_detail(session, indicator_id)
+    if found is None:
+        raise NotFoundError(f"no indicator {indicator_id}")
+    return found
+
+
+def find_source(session: Session, source_id: int) -> Source:
+    found = session.scalars(select(Source).where(Source.id == source_id)).one_or_none()
+    if found is None:
+        raise NotFoundError(f"no intel source {source_id}")
+    return found
+
+
+def find_run(session: Session, run_id: int) -> ImportRun:
+    found = session.scalars(
+        select(ImportRun).where(ImportRun.id == run_id).options(selectinload(ImportRun.source))
+    ).one_or_none()
+    if found is None:
+        raise NotFoundError(f"no import run {run_id}")
+    return found
+
+
+def latest_runs(session: Session) -> dict[int, ImportRun]:
+    """Each source's most recent import run, for the source list."""
+    newest = select(func.max(ImportRun.id)).group_by(ImportRun.source_id)
+    runs = session.scalars(select(ImportRun).where(ImportRun.id.in_(newest)))
+    return {run.source_id: run for run in runs}
 
 
 def source_names(session: Session, ids: Sequence[int]) -> dict[int, str]:

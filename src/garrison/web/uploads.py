@@ -15,9 +15,9 @@ from __future__ import annotations
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
@@ -26,13 +26,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.types import Message, Receive
 
+from garrison.auth.roles import Permission
 from garrison.web.problems import (
+    NotAuthenticated,
     PayloadTooLarge,
     UnprocessableContent,
     UnsupportedMediaType,
     WebProblem,
 )
-from garrison.web.viewer import Viewer, check_csrf
+from garrison.web.viewer import CSRF_FIELD, Viewer, app_database, check_csrf, identify
 
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries, part headers and the small fields
 CHUNK = 1024 * 1024
@@ -75,6 +77,21 @@ XLSX_UPLOAD = UploadKind(
     signature=b"PK\x03\x04",
 )
 SPREADSHEET_UPLOADS = (CSV_UPLOAD, XLSX_UPLOAD)
+_TEXT_TYPES = frozenset({"text/plain", "application/octet-stream", ""})
+_JSON_TYPES = _TEXT_TYPES | {"application/json", "application/x-ndjson", "application/jsonl"}
+FEED_UPLOADS = (
+    *SPREADSHEET_UPLOADS,
+    UploadKind(".tsv", CSV_UPLOAD.media_types | {"text/tab-separated-values"}),
+    UploadKind(".txt", _TEXT_TYPES),
+    UploadKind(".json", _JSON_TYPES),
+    UploadKind(".jsonl", _JSON_TYPES),
+    UploadKind(
+        ".xls",
+        frozenset({"application/vnd.ms-excel", "application/octet-stream", ""}),
+        signature=b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",  # OLE2 compound document
+    ),
+)
+"""Feed files people download and import by hand: tables, plain lists, JSON documents."""
 
 
 @dataclass(frozen=True)
@@ -87,11 +104,27 @@ class UploadMessages:
     wrong_type: str
 
 
+def refusal_messages(
+    gettext: Callable[[str], str], max_bytes: int, wrong_type: str
+) -> UploadMessages:
+    """The refusals every upload form shares, in the viewer's language; `wrong_type` names
+    the kinds of file the form takes."""
+    megabytes = f"{max_bytes / (1024 * 1024):g}"
+    return UploadMessages(
+        too_large=gettext("The file is larger than the upload limit of %(size)s MB.")
+        % {"size": megabytes},
+        not_a_form=gettext("Send the file with the upload form (multipart/form-data)."),
+        no_file=gettext("Choose a file to upload."),
+        wrong_type=wrong_type,
+    )
+
+
 @dataclass(frozen=True)
 class ReceivedUpload:
     path: Path  # a generated name in a private folder, never the client's
     shown_name: str  # the client's file name, for display only
     size: int
+    fields: Mapping[str, str] = field(default_factory=dict)  # the form's other text fields
 
 
 def shown_file_name(name: str | None) -> str:
@@ -146,6 +179,17 @@ def _starts_with(path: Path, signature: bytes) -> bool:
         return handle.read(len(signature)) == signature
 
 
+async def uploading_viewer(request: Request, permission: Permission) -> Viewer:
+    """The viewer behind an upload, refused unless they may do `permission`. Identified without
+    touching the body: `received_upload` reads it within the limit and checks its CSRF token."""
+    viewer = await run_in_threadpool(identify, request, app_database(request))
+    if viewer is None:
+        raise NotAuthenticated("sign in first")
+    request.state.viewer = viewer
+    viewer.principal.require(permission)
+    return viewer
+
+
 @asynccontextmanager
 async def received_upload(
     request: Request,
@@ -184,7 +228,12 @@ async def received_upload(
             raise PayloadTooLarge(messages.too_large)
         if kind.signature and size and not _starts_with(path, kind.signature):
             raise UnsupportedMediaType(messages.wrong_type)
-        yield ReceivedUpload(path, shown_file_name(upload.filename), size)
+        fields = {
+            name: value
+            for name, value in form.multi_items()
+            if isinstance(value, str) and name != CSRF_FIELD
+        }
+        yield ReceivedUpload(path, shown_file_name(upload.filename), size, fields)
     finally:
         await form.close()
         await run_in_threadpool(shutil.rmtree, folder, True)

@@ -11,6 +11,7 @@ from garrison.web.api import (
     components,
     contacts,
     domains,
+    intel,
     networks,
     organisations,
     users,
@@ -19,6 +20,8 @@ from garrison.web.api import (
 router = APIRouter()
 for resource in (organisations, networks, domains, contacts, assets, components, users):
     router.include_router(resource.router, prefix="/api/v1")
+for intel_router in (intel.indicators, intel.sources, intel.uploads):
+    router.include_router(intel_router, prefix="/api/v1")
 
 
 @router.get("/api/docs", include_in_schema=False)

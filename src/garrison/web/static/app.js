@@ -22,7 +22,11 @@ function drawCharts(root) {
         datasets: [{
           label: JSON.parse(canvas.dataset.label || '""'),
           data: values,
-          backgroundColor: kind === "bar" ? PALETTE[0] : PALETTE.slice(0, values.length),
+          backgroundColor: canvas.dataset.colors
+            ? JSON.parse(canvas.dataset.colors)
+            : kind === "bar" ? PALETTE[0] : PALETTE.slice(0, values.length),
+          borderColor: canvas.dataset.colors ? "#1d2733" : undefined,
+          borderWidth: canvas.dataset.colors ? 1 : undefined,
         }],
       },
       options: {

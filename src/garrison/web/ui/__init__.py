@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from garrison.web.ui import account, assets, audit, dashboard, imports, organisations, users
+from garrison.web.ui import (
+    account,
+    assets,
+    audit,
+    dashboard,
+    imports,
+    indicators,
+    intel_sources,
+    organisations,
+    users,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(account.router)
@@ -14,3 +24,5 @@ router.include_router(assets.router)
 router.include_router(users.router)
 router.include_router(audit.router)
 router.include_router(imports.router)
+router.include_router(indicators.router)
+router.include_router(intel_sources.router)

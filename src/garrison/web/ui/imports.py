@@ -6,7 +6,6 @@ file is rejected, every problem by file, sheet, row and column: then nothing was
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated
@@ -22,11 +21,15 @@ from garrison.core.errors import InputError, RowProblem
 from garrison.orgs.registry_import import ImportReport, import_registry
 from garrison.orgs.upsert import EntityCounts
 from garrison.web.i18n import translations
-from garrison.web.problems import NotAuthenticated
 from garrison.web.rendering import render
 from garrison.web.ui.access import viewer_with
-from garrison.web.uploads import SPREADSHEET_UPLOADS, UploadMessages, received_upload
-from garrison.web.viewer import Viewer, app_database, app_settings, identify
+from garrison.web.uploads import (
+    SPREADSHEET_UPLOADS,
+    received_upload,
+    refusal_messages,
+    uploading_viewer,
+)
+from garrison.web.viewer import Viewer, app_database, app_settings
 
 router = APIRouter()
 Importer = Annotated[Viewer, viewer_with(Permission.IMPORT_REGISTRY)]
@@ -52,17 +55,6 @@ class ImportOutcome:
     @property
     def changed(self) -> bool:
         return any(count.created or count.updated for count in self.counts.values())
-
-
-def _refusals(gettext: Callable[[str], str], max_bytes: int) -> UploadMessages:
-    megabytes = f"{max_bytes / (1024 * 1024):g}"
-    return UploadMessages(
-        too_large=gettext("The file is larger than the upload limit of %(size)s MB.")
-        % {"size": megabytes},
-        not_a_form=gettext("Send the file with the upload form (multipart/form-data)."),
-        no_file=gettext("Choose a file to upload."),
-        wrong_type=gettext("Only CSV (.csv) and Excel (.xlsx) files can be imported."),
-    )
 
 
 def _import(database: Database, path: Path, actor: str, max_bytes: int) -> ImportReport:
@@ -92,13 +84,11 @@ async def import_upload(request: Request) -> Response:
     """Not a plain form route: the body is read here, counted while it streams in, so an
     oversized upload is refused before it is stored anywhere."""
     database = app_database(request)
-    viewer = await run_in_threadpool(identify, request, database)
-    if viewer is None:
-        raise NotAuthenticated("sign in first")
-    request.state.viewer = viewer
-    viewer.principal.require(Permission.IMPORT_REGISTRY)
+    viewer = await uploading_viewer(request, Permission.IMPORT_REGISTRY)
     settings = app_settings(request)
-    refusals = _refusals(translations(viewer.language).gettext, settings.max_upload_bytes)
+    gettext = translations(viewer.language).gettext
+    wrong_type = gettext("Only CSV (.csv) and Excel (.xlsx) files can be imported.")
+    refusals = refusal_messages(gettext, settings.max_upload_bytes, wrong_type)
     async with received_upload(
         request,
         viewer,
