@@ -580,12 +580,13 @@ def test_spamhaus_cert_bad_row(tmp_path: Path) -> None:
         "cert.txt",
         "; ip, asn, country, lastseen, botname, domain, remote_ip, remote_port, local_port, "
         "protocol\n192.0.2.1,AS64496,VN,last week,conficker,,,80,,tcp\n"
-        "192.0.2.2,AS64496,NA,1441008351,conficker,,,80,,tcp\n",
+        "192.0.2.2,AS64496,NA,1441008351,conficker,,,80,,tcp,a field added later\n"
+        "192.0.2.3,AS64496,VN,1441008351,conficker\n",
     )
     [event], problems = parse("spamhaus-cert", path)
     assert event.value == "192.0.2.2"
     assert event.source_geolocation_cc == "NA"  # Namibia, not 'not available'
-    assert [(p.row, p.column) for p in problems] == [(2, "lastseen")]
+    assert [(p.row, p.column) for p in problems] == [(2, "lastseen"), (4, None)]
 
 
 # --- DShield -----------------------------------------------------------------------------

@@ -155,7 +155,8 @@ class CommentedCsv:
     `aliases` maps every header spelling the feed has used to one field name; the header is
     the first line, commented or not, holding `marker` once mapped. Rows before any header
     are read with `default` columns; a row of one field is the `single` column (the feeds'
-    plain-text editions list bare values under the same comment block)."""
+    plain-text editions list bare values under the same comment block). With `growing`, a
+    row may have more fields than the header, for feeds that announce new columns."""
 
     def __init__(
         self,
@@ -163,11 +164,13 @@ class CommentedCsv:
         marker: str,
         default: Sequence[str],
         single: str | None = None,
+        growing: bool = False,
     ) -> None:
         self.aliases = aliases
         self.marker = marker
         self.default = tuple(default)
         self.single = single
+        self.growing = growing
 
     def _header(self, text: str) -> tuple[str, ...] | None:
         lowered = text.lower()
@@ -205,10 +208,10 @@ class CommentedCsv:
                 continue
             if len(fields) == 1 and self.single and len(columns) > 1:
                 yield CsvRecord(item, {self.single: fields[0]})
-            elif len(fields) != len(columns):
+            elif len(fields) < len(columns) or (len(fields) > len(columns) and not self.growing):
                 reason = (
                     f"expected {len(columns)} fields ({', '.join(columns)}), found {len(fields)}"
                 )
                 yield document.problem(reason, item.number)
             else:
-                yield CsvRecord(item, dict(zip(columns, fields, strict=True)))
+                yield CsvRecord(item, dict(zip(columns, fields, strict=False)))

@@ -30,7 +30,8 @@ COLUMNS = (
     "local_port",
     "protocol",
 )
-CSV = CommentedCsv({}, "botname", COLUMNS)
+CSV = CommentedCsv({}, "botname", COLUMNS, growing=True)
+"""Spamhaus: 'Additional fields may be added in the future without notice'."""
 _BRUTE_FORCE = ("intrusion-attempts", "brute-force")
 _SCANNER = ("information-gathering", "scanner")
 _SPAM = ("abusive-content", "spam")
