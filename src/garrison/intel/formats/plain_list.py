@@ -39,6 +39,8 @@ def first_value(text: str) -> tuple[str, str]:
 
 
 def _looks_like_indicator(value: str) -> bool:
+    """A URL counts by its shape alone: a list of URLs is a plain list even when some are
+    broken (they become row problems when parsed)."""
     if _SCHEME.match(value):
         return True
     try:
