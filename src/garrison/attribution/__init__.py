@@ -1,0 +1,1 @@
+"""Attribution: indicators to the organisations and assets that own them."""
