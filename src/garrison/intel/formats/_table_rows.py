@@ -65,8 +65,12 @@ class Row:
         return self.cells[index] if index < len(self.cells) else ""
 
     def text(self, index: int) -> str:
-        value = self.value(index)
-        return value if isinstance(value, str) else cell_text(value)
+        return as_text(self.value(index))
+
+
+def as_text(value: Cell) -> str:
+    """A cell as the text a person sees, without surrounding spaces."""
+    return value.strip() if isinstance(value, str) else cell_text(value)
 
 
 @dataclass(frozen=True)
@@ -153,16 +157,15 @@ def _csv_rows(document: FeedDocument, comments: bool) -> Iterator[Row]:
             for cells in csv.reader(tap, delimiter=delimiter):
                 raw, count = tap.take()
                 number, line = line, line + count
-                values = [cell.strip() for cell in cells]
-                if composed:
-                    values = [unicodedata.normalize("NFC", value) for value in values]
-                if not any(values) or (comments and values[0].startswith("#")):
+                if not "".join(cells).strip() or (comments and cells[0].lstrip()[:1] == "#"):
                     continue
+                if composed:
+                    cells = [unicodedata.normalize("NFC", cell) for cell in cells]
                 if "\x00" in raw:
                     raise InputError(
                         [document.problem("the line holds NUL characters: not CSV text", number)]
                     )
-                yield Row(number, values, raw)
+                yield Row(number, cells, raw)
         except UnicodeDecodeError as exc:
             reason = f"not valid {encoding} text ({exc.reason}); save the file as UTF-8"
             raise InputError([document.problem(reason, line)]) from None
@@ -201,11 +204,9 @@ def _sheet_rows(sheet: python_calamine.CalamineSheet) -> Iterator[Row]:
     for number, values in enumerate(sheet.iter_rows(), 1):
         if values.count("") == len(values):
             continue  # fast: a stray cell at row 1,048,576 makes a million empty rows
-        cells = [value.strip() if isinstance(value, str) else value for value in values]
-        if not any(cells):
-            continue
-        raw = "\t".join(value if isinstance(value, str) else cell_text(value) for value in cells)
-        yield Row(number, cells, raw.rstrip("\t"))
+        raw = "\t".join([value if isinstance(value, str) else cell_text(value) for value in values])
+        if raw.strip():
+            yield Row(number, values, raw.rstrip())
 
 
 # --- header location ------------------------------------------------------------------------
@@ -279,7 +280,7 @@ def _looks_like_data(row: Row) -> bool:
     for value in row.cells:
         if isinstance(value, datetime | date | float | int):
             return True
-        if isinstance(value, str) and (_IP_LIKE.match(value) or _DMY.match(value)):
+        if isinstance(value, str) and (_IP_LIKE.match(value.strip()) or _DMY.match(value.strip())):
             return True
     return False
 

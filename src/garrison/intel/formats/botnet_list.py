@@ -11,7 +11,7 @@ is reported and left out, and the infected address still counts.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -25,6 +25,7 @@ from garrison.intel.formats._table_rows import (
     Row,
     address_type,
     as_number,
+    as_text,
     family_name,
     find_header,
     head_rows,
@@ -244,13 +245,16 @@ _NUMBERS: tuple[tuple[str, Callable[[object], int], str], ...] = (
     ("asn", as_number, "source_asn"),
     ("port", port_number, "source_port"),
 )
-_TEXTS = (("isp", "source_as_name"), ("province", "source_geolocation_region"))
+_TEXTS = (
+    ("isp", "source_as_name"),
+    ("province", "source_geolocation_region"),
+)
 
 
 @dataclass
 class _SheetReader:
-    """Reads the data rows under one sheet's header; which fields are present is worked out
-    once, since a list may have a million rows."""
+    """Reads the data rows under one sheet's header. Which fields are present is worked out
+    once and cells are indexed directly, since a list may have a million rows."""
 
     document: FeedDocument
     sheet: str | None
@@ -258,23 +262,25 @@ class _SheetReader:
 
     def __post_init__(self) -> None:
         index = {field: column for column, field in self.header.columns.items()}
-        self.index = index
+        self.width = max([*index.values(), *self.header.others]) + 1
         self.ip = index["ip"]
         self.times = [(field, index[field]) for field in sorted(_TIMES) if field in index]
         self.numbers = [(f, index[f], read, target) for f, read, target in _NUMBERS if f in index]
         self.texts = [(field, index[field], target) for field, target in _TEXTS if field in index]
+        self.family = index.get("family")
+        self.organisation = index.get("organisation")
+        self.c2 = index.get("c2")
 
     def problem(self, row: Row, field: str | None, reason: str) -> RowProblem:
         return self.header.problem(self.document, row, field, reason, self.sheet)
 
-    def text(self, row: Row, field: str) -> str:
-        column = self.index.get(field)
-        return "" if column is None else row.text(column)
-
     def items(self, row: Row) -> Iterator[ParsedItem]:
-        address = row.text(self.ip)
+        cells = row.cells
+        if len(cells) < self.width:
+            cells = [*cells, *[""] * (self.width - len(cells))]
+        address = as_text(cells[self.ip])
         if is_blank(address):
-            if sum(1 for value in row.cells if value not in ("", None)) > 1:
+            if sum(1 for value in cells if as_text(value)) > 1:
                 yield self.problem(row, "ip", "no IP address; the row is skipped")
             return  # a lone note or total under the table is not a row of the list
         port: int | None = None
@@ -292,14 +298,15 @@ class _SheetReader:
             return
         times: dict[str, datetime] = {}
         for field, column in self.times:
-            value = row.value(column)
-            if is_blank(value):
+            value = cells[column]
+            if value == "":
                 continue
             try:
                 times[field] = parse_time(value)
             except ValueError as exc:
-                yield self.problem(row, field, f"{exc}; the row is skipped")
-                return
+                if not is_blank(value):
+                    yield self.problem(row, field, f"{exc}; the row is skipped")
+                    return
         event = IntelEvent(
             kind,
             address,
@@ -313,36 +320,39 @@ class _SheetReader:
             source_port=port,
             raw=row.raw,
         )
-        yield from self._context(row, event)
+        yield from self._context(row, cells, event)
         event.classification_identifier = event.malware_name or "botnet"
         yield event
 
-    def _context(self, row: Row, event: IntelEvent) -> list[RowProblem]:
+    def _context(self, row: Row, cells: Sequence[object], event: IntelEvent) -> list[RowProblem]:
         """Everything but the address and times; a value that cannot be read is reported and
         left out."""
         problems = []
-        family = self.text(row, "family")
-        if not is_blank(family):
-            event.malware_name = family_name(family)
-            if event.malware_name != family.lower():
-                event.extra["malware_family"] = family
+        if self.family is not None:
+            family = as_text(cells[self.family])
+            if family and not is_blank(family):
+                event.malware_name = family_name(family)
+                if event.malware_name != family.lower():
+                    event.extra["malware_family"] = family
         for field, column, read, target in self.numbers:
-            value = row.value(column)
-            if is_blank(value):
+            value = cells[column]
+            if value == "":
                 continue
             try:
                 setattr(event, target, read(value))
             except ValueError as exc:
-                problems.append(self.problem(row, field, f"{exc}; left out"))
+                if not is_blank(value):
+                    problems.append(self.problem(row, field, f"{exc}; left out"))
         for _field, column, target in self.texts:
-            text = row.text(column)
-            if not is_blank(text):
+            text = as_text(cells[column])
+            if text and not is_blank(text):
                 setattr(event, target, text)
-        organisation = self.text(row, "organisation")
-        if not is_blank(organisation):
-            event.extra["organisation"] = organisation
-        c2 = row.value(self.index["c2"]) if "c2" in self.index else ""
-        if not is_blank(c2):
+        if self.organisation is not None:
+            organisation = as_text(cells[self.organisation])
+            if organisation and not is_blank(organisation):
+                event.extra["organisation"] = organisation
+        c2 = cells[self.c2] if self.c2 is not None else ""
+        if c2 != "" and not is_blank(c2):
             try:
                 event.destination_ip, event.destination_fqdn, event.destination_port = (
                     command_and_control(c2)
@@ -350,8 +360,8 @@ class _SheetReader:
             except (ValueError, InvalidIndicator) as exc:
                 problems.append(self.problem(row, "c2", f"{exc}; the C2 is left out"))
         for column, label in self.header.others.items():
-            text = row.text(column)
-            if not is_blank(text):
+            text = as_text(cells[column])
+            if text and not is_blank(text):
                 event.extra[label] = text
         return problems
 
