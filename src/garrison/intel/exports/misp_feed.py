@@ -90,6 +90,8 @@ _TLP_COLOURS = {
     Tlp.AMBER_STRICT: "#ffc000",
     Tlp.RED: "#cc0033",
 }
+WRITE_BATCH = 256
+"""Attributes gathered per write: a zip member compresses each write on its own."""
 TAG_COLOUR = "#8a8a8a"
 """Colour of free tags (MISP wants one; the TLP taxonomy has its own)."""
 
@@ -234,18 +236,23 @@ class MispFeedExport:
             "extends_uuid": "",
             "Orgc": organisation,
         }
-        event_tlp = Tlp.CLEAR
+        seen_tlps: set[Tlp] = set()
         with tempfile.TemporaryFile() as hashes:
             with files.create(f"{event_uuid}.json") as event:
-                event.write(b'{"Event": ' + _json_bytes(header)[:-1] + b', "Attribute": [')
+                pending = [b'{"Event": ' + _json_bytes(header)[:-1] + b', "Attribute": [']
                 for indicator in selected(indicators, self, options, summary):
                     misp = attribute(indicator)
-                    event.write((b"\n" if summary.written == 0 else b",\n") + _json_bytes(misp))
+                    pending.append((b"\n" if summary.written == 0 else b",\n") + _json_bytes(misp))
                     hashes.write(f"{value_hash(misp['value'])},{event_uuid}\n".encode("ascii"))
-                    event_tlp = event_tlp.most_restrictive(indicator.tlp)
+                    seen_tlps.add(indicator.tlp)
                     summary.wrote(indicator)
+                    if len(pending) >= WRITE_BATCH:
+                        event.write(b"".join(pending))
+                        pending.clear()
+                event_tlp = max(seen_tlps, key=lambda tlp: tlp.rank, default=Tlp.CLEAR)
                 tags = [tlp_tag(event_tlp)]
-                event.write(b'\n], "Tag": ' + _json_bytes(tags) + b"}}\n")
+                pending.append(b'\n], "Tag": ' + _json_bytes(tags) + b"}}\n")
+                event.write(b"".join(pending))
             hashes.seek(0)
             with files.create("hashes.csv") as hashes_file:
                 shutil.copyfileobj(hashes, hashes_file)

@@ -168,23 +168,26 @@ def _valid_window(indicator: ExportedIndicator) -> bool:
 
 
 class _BundleWriter:
-    """Writes objects into the bundle's `objects` array and hashes them for the bundle id."""
+    """Writes objects into the bundle's `objects` array and hashes them for the bundle id.
+
+    The array opens with the first object: STIX lists must not be empty, so an empty bundle
+    has no `objects` member."""
 
     def __init__(self, text: TextIO) -> None:
         self.text = text
         self.digest = hashlib.sha256()
         self.count = 0
-        text.write('{"type": "bundle", "objects": [')
+        text.write('{"type": "bundle"')
 
     def add(self, stix: dict[str, Any]) -> None:
         encoded = json.dumps(stix, ensure_ascii=False)
         self.digest.update(encoded.encode("utf-8"))
-        self.text.write(("\n" if self.count == 0 else ",\n") + encoded)
+        self.text.write((', "objects": [\n' if self.count == 0 else ",\n") + encoded)
         self.count += 1
 
     def close(self) -> None:
         bundle_uuid = uuid.UUID(bytes=self.digest.digest()[:16], version=5)
-        self.text.write(f'\n], "id": "bundle--{bundle_uuid}"}}\n')
+        self.text.write(("\n]" if self.count else "") + f', "id": "bundle--{bundle_uuid}"}}\n')
 
 
 class StixExport:
