@@ -64,3 +64,27 @@ def test_reset_password_forces_a_change_and_audits_without_the_hash(account: Dat
         text = repr(event.before) + repr(event.after)
         assert "argon2" not in text
     assert events[1].after is not None and events[1].after["password_hash"].startswith("<redacted")
+
+
+def test_token_use_is_recorded_once_a_minute_not_on_every_request(account: Database) -> None:
+    """Reads with a token stay reads: its last use is written only when a minute has passed."""
+    from datetime import timedelta
+
+    from garrison.auth.models import ApiToken
+    from garrison.auth.tokens import USE_RECORDED_EVERY, issue_token, principal_for_token
+
+    with account.session() as session:
+        user = session.scalars(select(User)).one()
+        secret = issue_token(session, user, "đồng bộ", {"read"}).secret
+    with account.session() as session:
+        assert principal_for_token(session, secret) is not None
+        first = session.scalars(select(ApiToken)).one().last_used_at
+    assert first is not None
+    with account.session() as session:
+        assert principal_for_token(session, secret) is not None
+        assert not session.dirty, "a second use within the minute changes nothing"
+        token = session.scalars(select(ApiToken)).one()
+        token.last_used_at = first - USE_RECORDED_EVERY - timedelta(seconds=1)
+    with account.session() as session:
+        assert principal_for_token(session, secret) is not None
+        assert session.scalars(select(ApiToken)).one().last_used_at > first

@@ -19,6 +19,9 @@ from garrison.core.errors import GarrisonError, NotFoundError
 
 TOKEN_PREFIX = "gar_"
 SCOPES = frozenset({"read", "write"})
+# Last use is kept to the minute: writing it on every request would make each API read a
+# write (on SQLite, one writer at a time).
+USE_RECORDED_EVERY = timedelta(minutes=1)
 
 
 class TokenError(GarrisonError):
@@ -78,5 +81,6 @@ def principal_for_token(session: Session, secret: str) -> Principal | None:
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
         return None
-    token.last_used_at = now
+    if token.last_used_at is None or now - token.last_used_at >= USE_RECORDED_EVERY:
+        token.last_used_at = now
     return principal_for(session, user, frozenset(token.scopes))

@@ -10,7 +10,6 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from garrison.auth.roles import Permission
 from garrison.core.audit import AuditRecord, record_audit_events
@@ -121,15 +120,27 @@ def _set_addresses(session: Session, asset: Asset, wanted: dict[str, str]) -> No
         record_audit_events(session, [audit])
 
 
-def _load_addresses(session: Session, assets: list[Asset]) -> None:
-    """Every address of a page of assets in one query. (A relationship loader would work too,
-    but it repeats the tenancy criteria, which misleads PostgreSQL's planner.)"""
-    found: dict[int, list[AssetAddress]] = {asset.id: [] for asset in assets}
-    query = select(AssetAddress).where(AssetAddress.asset_id.in_(found))
-    for row in session.scalars(query.order_by(AssetAddress.key)):
-        found[row.asset_id].append(row)
-    for asset in assets:
-        set_committed_value(asset, "addresses", found[asset.id])
+def _addresses_of(session: Session, assets: list[Asset]) -> dict[int, list[str]]:
+    """Every address of a page of assets, as text, in one query. (A relationship loader would
+    work too, but it builds an object per address and repeats the tenancy criteria, which
+    misleads PostgreSQL's planner.)"""
+    found: dict[int, list[str]] = {asset.id: [] for asset in assets}
+    query = select(AssetAddress.asset_id, AssetAddress.address)
+    for asset_id, address in session.execute(
+        query.where(AssetAddress.asset_id.in_(found)).order_by(AssetAddress.key)
+    ):
+        found[asset_id].append(address)
+    return found
+
+
+COLUMNS = tuple(name for name in AssetOut.model_fields if name != "addresses")
+
+
+def _listed(asset: Asset, addresses: list[str]) -> AssetOut:
+    """An asset of a list, its addresses given (reading `asset.addresses` would load them)."""
+    return AssetOut.model_validate(
+        {**{name: getattr(asset, name) for name in COLUMNS}, "addresses": addresses}
+    )
 
 
 @router.get("", response_model=Page[AssetOut])
@@ -160,13 +171,14 @@ def list_assets(
             raise crud.invalid("address", str(exc), "query") from None
         holders = select(AssetAddress.asset_id).where(AssetAddress.key == key)
         query = query.where(Asset.id.in_(holders))
+    addresses: dict[int, list[str]] = {}
     return crud.keyset_page(
         session,
         query,
         Asset.id,
         page,
-        AssetOut.model_validate,
-        lambda assets: _load_addresses(session, assets),
+        lambda asset: _listed(asset, addresses[asset.id]),
+        lambda assets: addresses.update(_addresses_of(session, assets)),
     )
 
 
