@@ -180,3 +180,37 @@ def test_users_bad_input(garrison) -> None:
     )
     assert nowhere.code == 1 and "Nowhere" in nowhere.err
     assert garrison("users", "list", "--json").json() == []
+
+
+def test_serve_with_several_workers_answers_from_each(tmp_path: Path) -> None:
+    """`serve --workers 2` hands the command's settings to worker processes of their own."""
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = tmp_path / "data"
+    command = ["--data-dir", str(data), "serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "garrison", *command],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline, answered = time.monotonic() + 60, None
+        while answered is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                answered = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert answered is not None and answered.status_code == 200
+    finally:
+        server.terminate()
+        _, log = server.communicate(timeout=30)
+    assert log.count("Started server process") >= 2, log
+    assert (data / "garrison.sqlite3").is_file()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -48,6 +49,14 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="Load the demo province into an empty database.")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes answering requests side by side (about one per core).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the web platform (pages at /, API at /api/v1, its documentation at /api/docs)."""
     import uvicorn
@@ -58,10 +67,18 @@ def serve(
     database = Database.open(settings)
     if demo:
         _load_demo_if_empty(database)
-    scheduler = _scheduler(database, settings)
-    scheduler.start()
     console.print(f"Garrison is at [bold]http://{host}:{port}/[/] (API docs: /api/docs)")
-    try:
+    if workers == 1:
         uvicorn.run(create_app(database, settings), host=host, port=port, log_level="info")
-    finally:
-        scheduler.stop()
+        return
+    database.dispose()
+    for name, value in CommandState.overrides.items():  # what the workers' settings read
+        os.environ[f"GARRISON_{name.upper()}"] = str(value)
+    uvicorn.run(
+        "garrison.web.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+    )

@@ -17,7 +17,7 @@ from garrison import __version__
 from garrison.auth.principal import PermissionDenied
 from garrison.core.db import Database
 from garrison.core.errors import GarrisonError, InputError, NotFoundError
-from garrison.core.settings import Settings
+from garrison.core.settings import Settings, load_settings
 from garrison.web import api, ui
 from garrison.web.problems import WebProblem, problem_response
 from garrison.web.rendering import render
@@ -121,3 +121,11 @@ def create_app(database: Database, settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(ui.router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app as each worker process of `garrison serve --workers N` builds it: settings from
+    the environment the command prepared, and an engine of its own (connections are not
+    shared across processes). The command has migrated the schema already."""
+    settings = load_settings()
+    return create_app(Database.open(settings, migrate_schema=False), settings)
