@@ -15,7 +15,7 @@ import re
 import tracemalloc
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -118,7 +118,7 @@ TRICKY = [
 
 
 def export(
-    name: str, indicators: list[ExportedIndicator], **options: Any
+    name: str, indicators: Iterable[ExportedIndicator], **options: Any
 ) -> tuple[bytes, ExportSummary]:
     stream = io.BytesIO()
     summary = export_named(name).write(
@@ -433,6 +433,16 @@ def test_misp_hashes_csv_holds_the_md5_of_each_value() -> None:
     assert expected[0] == f"{hashlib.md5(b'203.0.113.7').hexdigest()},{event_uuid}"
 
 
+def test_misp_feed_directory_keeps_no_partial_file_on_failure(tmp_path: Path) -> None:
+    def failing() -> Iterator[ExportedIndicator]:
+        yield IPV4
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        export("misp-feed", failing(), directory=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_misp_feed_into_a_directory(tmp_path: Path) -> None:
     zipped = read_feed(export("misp-feed", TRICKY)[0])
     data, summary = export("misp-feed", TRICKY, directory=tmp_path / "feed")
@@ -465,10 +475,10 @@ def test_plain_lists_one_value_per_line() -> None:
 
 
 def test_plain_skips_a_value_spanning_lines() -> None:
-    broken = indicator(T.FILENAME, "invoice\n.exe", 20)
-    data, summary = export("plain", [broken, MD5])
+    broken = [indicator(T.FILENAME, "invoice\n.exe", 20), indicator(T.FILENAME, "a\u2028b", 21)]
+    data, summary = export("plain", [*broken, MD5])
     assert data.decode() == MD5.value + "\n"
-    assert summary.skipped == {"filename: value spans lines or has control characters": 1}
+    assert summary.skipped == {"filename: value spans lines or has control characters": 2}
 
 
 # ipset

@@ -246,7 +246,8 @@ IP_VERSIONS = {
     IndicatorType.CIDR6: 6,
 }
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+"""C0 and C1 controls and the Unicode line separators: all of them break a line somewhere."""
 
 
 def has_control_characters(text: str) -> bool:

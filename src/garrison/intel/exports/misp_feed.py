@@ -180,9 +180,12 @@ class _DirectoryFiles:
     def create(self, name: str) -> Iterator[IO[bytes]]:
         target = self.directory / name
         partial = target.with_name(f".{name}.partial")
-        with partial.open("wb") as handle:
-            yield handle
-        os.replace(partial, target)
+        try:
+            with partial.open("wb") as handle:
+                yield handle
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
 
 
 def _json_bytes(value: Any) -> bytes:
