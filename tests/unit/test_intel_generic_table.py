@@ -240,3 +240,35 @@ def test_the_botnet_list_and_shadowserver_win_over_the_generic_table(
     report = FeedDocument.from_path(shared_data / "feeds/shadowserver/scan_rdp.csv")
     assert FORMAT.sniff(report, report.head()) == 0.6
     assert detect_format(report).name == "shadowserver"
+
+
+def test_an_ioc_export_with_ip_port_values(tmp_path: Path) -> None:
+    """ThreatFox-style export: 'ioc_value', 'ioc_type', 'first_seen_utc', 'malware_printable'."""
+    path = _csv(
+        tmp_path / "export.csv",
+        [
+            [
+                *("first_seen_utc", "ioc_id", "ioc_value", "ioc_type", "threat_type"),
+                *("malware_printable", "last_seen_utc", "confidence_level", "tags"),
+            ],
+            [
+                *("2026-10-01 06:00:00", "1001", "198.51.100.7:443", "ip:port", "botnet_cc"),
+                *("Cobalt Strike", "", "75", "CobaltStrike,c2"),
+            ],
+            [
+                *("2026-10-01 06:05:00", "1002", "e3b0c44298fc1c149afbf4c8996fb924", "md5_hash"),
+                *("payload", "Unknown malware", "", "50", ""),
+            ],
+        ],
+    )
+    events, problems = _parse(path)
+    assert problems == []
+    c2, payload = events
+    assert (c2.indicator_type, c2.value, c2.source_port) == (T.IPV4, "198.51.100.7", 443)
+    assert (c2.malware_name, c2.confidence, c2.tags) == (
+        "cobalt strike",
+        75,
+        ("CobaltStrike", "c2"),
+    )
+    assert c2.extra == {"type": "ip:port", "ioc_id": "1001", "threat_type": "botnet_cc"}
+    assert (payload.indicator_type, payload.source_port) == (T.MD5, None)

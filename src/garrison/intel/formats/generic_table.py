@@ -142,7 +142,8 @@ _TYPE_NAMES: dict[str, IndicatorType | str] = {
     **{
         normalise_header(name): kind
         for kind, names in (
-            (IP_KIND, "ip ip-src ip-dst ip address ipv4-addr ipv6-addr ip range network subnet"),
+            (IP_KIND, "ip ip-src ip-dst ip-address ipv4-addr ipv6-addr ip-range network subnet"),
+            (IP_KIND, "ip:port ip-port ip-dst|port ip-src|port"),
             (T.DOMAIN, "domain-name hostname fqdn host tên-miền"),
             (T.URL, "uri link"),
             (T.EMAIL, "email-src email-dst email-addr e-mail mail"),
@@ -163,6 +164,10 @@ _CONFIDENCE_WORDS = {
     "thap": 15,
 }
 _TAG_SEPARATORS = re.compile(r"[,;|]")
+_IPV4_PORT = re.compile(
+    r"^(?P<address>\d{1,3}(?:\.\d{1,3}){3})[:|](?P<port>6553[0-5]|655[0-2]\d|65[0-4]\d\d"
+    r"|6[0-4]\d{3}|[1-5]?\d{1,4})$"
+)
 _HEADERLESS_SAMPLE = 50
 _CLEAR_MAJORITY = 0.8
 
@@ -231,14 +236,18 @@ class _TableReader:
         return "" if column is None else row.text(column)
 
     def items(self, row: Row) -> Iterator[ParsedItem]:
-        found: list[tuple[IndicatorType, str]] = []
+        found: list[tuple[IndicatorType, str, int | None]] = []
         problems: list[RowProblem] = []
         for name in self.indicator_fields:
             text = self.text(row, name)
             if is_blank(text):
                 continue
+            port = None
+            with_port = _IPV4_PORT.match(text) if name in ("value", "ip") else None
+            if with_port:  # '198.51.100.7:443', as C2 lists write their servers
+                text, port = with_port["address"], int(with_port["port"])
             try:
-                found.append((self._kind(row, name, text), text))
+                found.append((self._kind(row, name, text), text, port))
             except InvalidIndicator as exc:
                 problems.append(self.problem(row, name, f"{exc}; left out"))
         if not found and not problems:
@@ -248,8 +257,8 @@ class _TableReader:
             return
         template = self._template(row)
         yield from template.problems
-        for kind, value in found:
-            yield _copy(template.event, kind, value)
+        for kind, value, port in found:
+            yield _copy(template.event, kind, value, port)
 
     def _kind(self, row: Row, name: str, text: str) -> IndicatorType:
         column_kind = _INDICATOR_COLUMNS[name]
@@ -311,11 +320,12 @@ class _TableReader:
             context.problems.append(self.problem(row, name, f"{exc}; left out"))
 
 
-def _copy(template: IntelEvent, kind: IndicatorType, value: str) -> IntelEvent:
+def _copy(template: IntelEvent, kind: IndicatorType, value: str, port: int | None) -> IntelEvent:
     return IntelEvent(
         kind,
         value,
         template.feed_name,
+        source_port=port,
         line=template.line,
         sheet=template.sheet,
         time_source=template.time_source,
