@@ -110,8 +110,10 @@ async def import_feed_upload(
     request: Request, source_id: int, format_name: str | None = None, *, for_api: bool = False
 ) -> ImportRun:
     """Import the file posted in form field 'file' into a source (MANAGE_INTEL). The format is
-    `format_name`, or else the form's 'format' field; 'auto' detects it."""
+    `format_name` (a query parameter), or else the form's 'format' field; 'auto' detects it."""
     viewer = await uploading_viewer(request, Permission.MANAGE_INTEL)
+    if format_name is not None:
+        checked_format(format_name, "query")
     database = app_database(request)
     settings = app_settings(request)
     source_name = await run_in_threadpool(_source_name, database, viewer, source_id)

@@ -30,7 +30,7 @@ from garrison.intel.sources import add_source
 from garrison.intel.types import IndicatorType
 from garrison.web.api import crud
 from garrison.web.api.pagination import MAX_KEY, Page
-from garrison.web.intel_input import SourceFields, checked_format, import_feed_upload
+from garrison.web.intel_input import SourceFields, import_feed_upload
 from garrison.web.problems import UnprocessableContent
 from garrison.web.viewer import CurrentViewer, TenantSession, Viewer
 
@@ -289,9 +289,7 @@ async def import_into_source(
 ) -> ImportRun:
     """Import one uploaded feed file (form field `file`) at once; the run says what it did,
     or why it failed (a failed import changes no indicator)."""
-    return await import_feed_upload(
-        request, source_id, checked_format(format, "query"), for_api=True
-    )
+    return await import_feed_upload(request, source_id, format, for_api=True)
 
 
 @sources.get("/runs/{run_id}", response_model=RunOut)
