@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import time
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -514,3 +515,53 @@ def test_sniff_is_confident_on_a_list_but_not_on_an_indicator_table(tmp_path: Pa
         tmp_path / "iocs.csv", [["indicator", "type", "malware"], ["203.0.113.1", "ip", "Emotet"]]
     )
     assert FORMAT.sniff(FeedDocument.from_path(table), table.read_bytes()) < 0.6
+
+
+def test_column_numbering_row_under_the_header_is_not_data(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "cong-van.xlsx",
+        [
+            *TITLE,
+            ["STT", "Địa chỉ IP", "Thời điểm ghi nhận", "Tên botnet", "Nhà mạng"],
+            ["(1)", "(2)", "(3)", "(4)", "(5)"],
+            [1, "203.0.113.40", "02/10/2026 10:00", "Mirai", "VNPT"],
+        ],
+    )
+    [event], problems = _parse(path)
+    assert not problems
+    assert (event.line, event.value) == (6, "203.0.113.40")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"), [("utf-16", "\t"), ("utf-16-le", "\t"), ("cp1258", ";")]
+)
+def test_csv_in_the_encodings_excel_writes(tmp_path: Path, encoding: str, delimiter: str) -> None:
+    """'Unicode text' (UTF-16, tabs), with or without a BOM, and Windows' Vietnamese code page."""
+    text = (
+        f"Địa chỉ IP{delimiter}Tên botnet{delimiter}Tỉnh/thành\r\n"
+        f"203.0.113.50{delimiter}Ramnit{delimiter}Sơn Lâm\r\n"
+    )
+    path = tmp_path / "unicode.csv"
+    path.write_bytes(_windows_vietnamese(text) if encoding == "cp1258" else text.encode(encoding))
+    [event], problems = _parse(path)
+    assert not problems
+    assert (event.value, event.malware_name, event.source_geolocation_region) == (
+        "203.0.113.50",
+        "ramnit",
+        "Sơn Lâm",
+    )
+    assert event.line == 2
+
+
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def _windows_vietnamese(text: str) -> bytes:
+    """cp1258 as Windows writes it: letters with their vowel marks, tones as combining marks."""
+    spelled = []
+    for char in text:
+        parts = unicodedata.normalize("NFD", char)
+        tones = "".join(mark for mark in parts if mark in _TONES)
+        base = unicodedata.normalize("NFC", "".join(mark for mark in parts if mark not in _TONES))
+        spelled.append(base + tones)
+    return "".join(spelled).encode("cp1258")

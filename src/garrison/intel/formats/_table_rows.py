@@ -113,7 +113,8 @@ def _utf8_prefix(sample: bytes) -> bool:
 
 def text_encoding(sample: bytes) -> str:
     """The encoding of a text file judged from its first bytes (a BOM, UTF-8, or a guess)."""
-    if not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and _utf8_prefix(sample):
+    wide = sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in sample
+    if not wide and _utf8_prefix(sample):  # NULs: UTF-16 without a BOM is valid UTF-8 too
         return "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8"
     return detect_encoding(sample)
 
@@ -285,6 +286,16 @@ def _looks_like_data(row: Row) -> bool:
     return False
 
 
+_COLUMN_NUMBER = re.compile(r"^\(?\d{1,2}\)?$")
+
+
+def _numbers_the_columns(row: Row) -> bool:
+    """The '(1) (2) (3) …' row official tables put under their header."""
+    texts = [as_text(value) for value in row.cells]
+    numbers = [text for text in texts if text]
+    return len(numbers) >= 3 and all(_COLUMN_NUMBER.match(text) for text in numbers)
+
+
 _IP_LIKE = re.compile(r"^\[?[0-9a-fA-F:.]*[.:][0-9a-fA-F:.]*\]?(?::\d+)?(?:/\d+)?$")
 
 
@@ -313,13 +324,16 @@ def find_header(
                 (columns, labels, others), header_rows = two, 2
         last = window[position + header_rows - 1]
         _reject_duplicates(document, sheet.name, last.number, columns, labels)
+        after = position + header_rows
+        if after < len(window) and _numbers_the_columns(window[after]):
+            after += 1
         header = Header(
             last.number,
             columns,
             {field: labels[index] for index, field in columns.items()},
             others,
         )
-        return header, chain(window[position + header_rows :], rest)
+        return header, chain(window[after:], rest)
     return None, chain(window, rest)
 
 
