@@ -379,8 +379,8 @@ class _RowReader:
                 continue
             try:
                 setattr(event, field, read(text))
-            except ValueError:
-                yield self._problem(row, column, f"{text!r} is not a number; left out")
+            except ValueError as exc:
+                yield self._problem(row, column, f"{exc}; left out")
         for field, columns in self._TEXTS:
             column, text = _first(values, tuple(c for c in columns if c not in used))
             if text:
