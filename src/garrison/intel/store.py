@@ -77,6 +77,10 @@ def range_keys(key: IndicatorKey) -> tuple[str | None, str | None]:
     """First and last address keys of an IP or CIDR indicator (None for other types)."""
     if not key.type.is_network:
         return None, None
+    if key.type is IndicatorType.IPV4:  # canonical dotted quad: no parser needed, by the million
+        first, second, third, fourth = map(int, key.value.split("."))
+        address = f"4{first << 24 | second << 16 | third << 8 | fourth:032x}"
+        return address, address
     network = ipaddress.ip_network(key.value)
     return address_key(network.network_address), address_key(network.broadcast_address)
 
@@ -167,8 +171,8 @@ class IndicatorStore:
         groups: dict[IndicatorKey, list[Observation]] = {}
         for observation in batch:
             groups.setdefault(observation.key, []).append(observation)
-        ids = self._merge_indicators(groups)
-        self._merge_sightings(batch, ids)
+        ids, created = self._merge_indicators(groups)
+        self._merge_sightings(batch, ids, created)
 
     def _stored_indicators(self, keys: list[IndicatorKey]) -> dict[IndicatorKey, dict[str, Any]]:
         table = self._indicators
@@ -206,7 +210,8 @@ class IndicatorStore:
 
     def _merge_indicators(
         self, groups: dict[IndicatorKey, list[Observation]]
-    ) -> dict[IndicatorKey, int]:
+    ) -> tuple[dict[IndicatorKey, int], set[int]]:
+        """Each key's indicator id, and the ids of the indicators this batch created."""
         stored = self._stored_indicators(list(groups))
         creates: list[tuple[IndicatorKey, dict[str, Any]]] = []
         changes: list[tuple[int, dict[str, Any]]] = []
@@ -260,14 +265,16 @@ class IndicatorStore:
             self.counts.new.add(row_id)
             self._count(row_id, row["warninglists"])
         update_rows(self.connection, self._indicators, changes)
-        return ids
+        return ids, set(new_ids)
 
     def _count(self, row_id: int, listed: list[str]) -> None:
         self.counts.seen.add(row_id)
         if listed:
             self.counts.excluded.add(row_id)
 
-    def _merge_sightings(self, batch: Sequence[Observation], ids: dict[IndicatorKey, int]) -> None:
+    def _merge_sightings(
+        self, batch: Sequence[Observation], ids: dict[IndicatorKey, int], created: set[int]
+    ) -> None:
         wanted: dict[tuple[int, str], dict[str, Any]] = {}
         for observation in batch:
             slot = (ids[observation.key], observation.observed_key)
@@ -279,7 +286,10 @@ class IndicatorStore:
                 row["raw"] = previous["raw"]
                 row["line"] = previous["line"]
             wanted[slot] = row
-        stored = self._stored_sightings(sorted({indicator for indicator, _ in wanted}))
+        # An indicator created by this batch has no sightings yet: only the others are looked up.
+        stored = self._stored_sightings(
+            sorted({indicator for indicator, _ in wanted if indicator not in created})
+        )
         creates: list[dict[str, Any]] = []
         changes: list[tuple[int, dict[str, Any]]] = []
         for (indicator_id, observed_key), row in wanted.items():
