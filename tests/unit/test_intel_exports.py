@@ -623,7 +623,7 @@ def test_fortigate_member_lines_stay_short() -> None:
 
 
 def test_fortigate_names_fit_79_characters() -> None:
-    with pytest.raises(InvalidExportOption, match="longer than 68"):
+    with pytest.raises(InvalidExportOption, match="longer than 67"):
         export("fortigate", [IPV4], set_name="b" * 60)
     with pytest.raises(InvalidExportOption, match="group size"):
         export("fortigate", [IPV4], group_size=0)

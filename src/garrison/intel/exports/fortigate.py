@@ -47,8 +47,8 @@ from garrison.intel.types import IndicatorType
 MAX_NAME = 79
 MAX_COMMENT_BYTES = 255
 MEMBERS_PER_LINE = 50
-_NUMBER_ROOM = 11
-"""A hyphen and up to ten digits after a name prefix."""
+_NUMBER_ROOM = 12
+"""What follows a name prefix: '6' for IPv6 objects, a hyphen and up to ten digits."""
 
 
 def quoted(text: str) -> str:
@@ -121,14 +121,9 @@ class FortigateExport:
     def write(
         self, indicators: Iterable[ExportedIndicator], stream: BinaryIO, *, options: ExportOptions
     ) -> ExportSummary:
-        prefix = checked_name(
-            "FortiGate name prefix", options.namespace + "6", MAX_NAME - _NUMBER_ROOM
-        )[:-1]
-        group = checked_name(
-            "FortiGate group name",
-            f"{options.namespace}-{options.set_name}6",
-            MAX_NAME - _NUMBER_ROOM,
-        )[:-1]
+        room = MAX_NAME - _NUMBER_ROOM
+        prefix = checked_name("FortiGate name prefix", options.namespace, room)
+        group = checked_name("FortiGate group name", f"{prefix}-{options.set_name}", room)
         if options.group_size < 1:
             raise InvalidExportOption(f"group size {options.group_size} must be at least 1")
         families = {

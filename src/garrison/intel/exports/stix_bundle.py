@@ -9,7 +9,14 @@ Everything is deterministic so a re-export of the same data is byte-identical an
 sees versions of the same objects: indicator ids are uuid5 of the stored indicator's stable
 id, `created`/`modified` are its first and last sighting, family and relationship ids derive
 from names, and the bundle id from a hash of the objects (written after them: JSON members
-have no order). A family object carries nothing time-bound, so its timestamps are fixed.
+have no order). A family object carries nothing time-bound, so its timestamps are fixed, and
+nothing of the requester's data, so it is unmarked; the `indicates` links carry the
+indicator's marking.
+
+Patterns: `[ipv4-addr:value = '…']` for an address and `ISSUBSET '…/24'` for a network (any
+address inside matches), domain-name, url, email-addr, `file:hashes.MD5`/`'SHA-1'`/
+`'SHA-256'`, `file:name`, `autonomous-system:number`; quotes and backslashes in values are
+escaped. Phone numbers and brandnames have no STIX observable: skipped.
 
 TLP 2.0 markings use the marking-definition objects OASIS published with the TLP 2.0
 extension (cti-stix-common-objects), carried in the bundle once each.
