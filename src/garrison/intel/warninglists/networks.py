@@ -12,9 +12,9 @@ import ipaddress
 import socket
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from itertools import pairwise, repeat
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -110,9 +110,10 @@ def _ipv4_or_marker(value: str) -> int:
         return NOT_IPV4
 
 
-class _Segments:
-    """Cuts sorted ranges into disjoint intervals labelled with the ids of the hits covering
-    them. Label 0 is "no hit", label 1 + n is hit n alone, sets of hits come after."""
+class _Sweep:
+    """Cuts clusters of overlapping ranges into disjoint intervals labelled with the ids of
+    the hits covering them. Label 0 is "no hit", label 1 + n is hit n alone, and sets of
+    hits are numbered after those."""
 
     def __init__(self, singles: int) -> None:
         self.starts: list[int] = []
@@ -121,28 +122,10 @@ class _Segments:
         self.combined: dict[tuple[int, ...], int] = {}
         self._singles = singles
 
-    def add_sorted(self, items: Iterable[tuple[int, int, int]]) -> None:
-        """(first, last, hit id) sorted by first: a range that overlaps nothing (nearly all)
-        is an interval as it is; only clusters of overlapping ranges are swept."""
-        cluster: list[tuple[int, int, int]] = []
-        cluster_end = -1
-        for item in items:
-            if item[0] > cluster_end and cluster:
-                self._add_cluster(cluster)
-                cluster = []
-            cluster.append(item)
-            cluster_end = max(cluster_end, item[1])
-        if cluster:
-            self._add_cluster(cluster)
-
-    def _add_cluster(self, cluster: list[tuple[int, int, int]]) -> None:
-        if len(cluster) == 1:
-            first, last, number = cluster[0]
-            self._append(first, last, 1 + number)
-            return
+    def add_cluster(self, firsts: list[int], lasts: list[int], numbers: list[int]) -> None:
         opening: defaultdict[int, list[int]] = defaultdict(list)
         closing: defaultdict[int, list[int]] = defaultdict(list)
-        for first, last, number in cluster:
+        for first, last, number in zip(firsts, lasts, numbers, strict=True):
             opening[first].append(number)
             closing[last + 1].append(number)
         active: dict[int, int] = {}
@@ -185,17 +168,38 @@ class AddressIntervals:
     )
 
     def __init__(self, ranges: Sequence[tuple[int, int, WarninglistHit]]) -> None:
+        firsts = [first for first, _, _ in ranges]
+        lasts = [last for _, last, _ in ranges]
         hits = [hit for _, _, hit in ranges]
-        segments = _Segments(len(hits))
-        segments.add_sorted(sorted((first, last, n) for n, (first, last, _) in enumerate(ranges)))
-        self._starts = segments.starts
-        self._ends = segments.ends
-        self._label_ids = segments.label_ids
+        # IPv4 bounds are int64 arrays; IPv6 bounds do not fit, so theirs hold Python ints
+        # (slower, but those lists are short) and only the scalar search serves them.
+        vectorised = not lasts or max(lasts) < 1 << 62
+        dtype: Any = np.int64 if vectorised else object
+        first, last = np.array(firsts, dtype=dtype), np.array(lasts, dtype=dtype)
+        order = np.lexsort((last, first))
+        first, last = first[order], last[order]
+        # A range that overlaps no other (nearly all) is an interval as it is; only clusters
+        # of overlapping ranges are swept.
+        starts_cluster = np.ones(len(order), dtype=bool)
+        starts_cluster[1:] = first[1:] > np.maximum.accumulate(last)[:-1]
+        cluster = np.cumsum(starts_cluster) - 1
+        alone = np.bincount(cluster)[cluster] == 1
+        sweep = _Sweep(len(hits))
+        shared = np.flatnonzero(~alone)
+        for group in np.split(shared, np.flatnonzero(np.diff(cluster[shared])) + 1):
+            if len(group):
+                sweep.add_cluster(
+                    first[group].tolist(), last[group].tolist(), order[group].tolist()
+                )
+        starts = np.concatenate([first[alone], np.array(sweep.starts, dtype=dtype)])
+        ends = np.concatenate([last[alone], np.array(sweep.ends, dtype=dtype)])
+        label_ids = np.concatenate([order[alone] + 1, np.array(sweep.label_ids, dtype=np.int64)])
+        by_start = np.argsort(starts, kind="stable")
+        self._starts: list[int] = starts[by_start].tolist()
+        self._ends: list[int] = ends[by_start].tolist()
+        self._label_ids: list[int] = label_ids[by_start].tolist()
         self._labels: list[Hits] = [(), *((hit,) for hit in hits)]
-        self._labels.extend(tuple(sorted({hits[n] for n in label})) for label in segments.combined)
-        # int64 holds every IPv4 bound; IPv6 bounds do not fit, so only the scalar
-        # search serves that family.
-        vectorised = not self._ends or self._ends[-1] < 1 << 32
+        self._labels.extend(tuple(sorted({hits[n] for n in label})) for label in sweep.combined)
         self._np_starts = _frozen_array(self._starts if vectorised else [])
         self._np_ends = _frozen_array(self._ends if vectorised else [])
         self._np_label_ids = _frozen_array(self._label_ids if vectorised else [])
