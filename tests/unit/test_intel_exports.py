@@ -800,13 +800,13 @@ class Discard(io.RawIOBase):
         return len(data)
 
 
-STREAMED = 200_000
+STREAMED = 50_000
 TRACED = 25_000
 
 
 @pytest.mark.parametrize("name", ALL_FORMATS)
 def test_exports_stream_in_bounded_memory(name: str) -> None:
-    """200,000 indicators go through; over the last 25,000 (traced: tracing every allocation
+    """50,000 indicators go through; over the last 25,000 (traced: tracing every allocation
     of the whole run would take minutes) the memory held stays under 1.5 MiB, which covers the
     formats' bounded buffers (a FortiGate group's pending entries, the RPZ recent-host cache)
     while 64 bytes kept per indicator would already exceed it."""
