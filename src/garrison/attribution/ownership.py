@@ -48,14 +48,13 @@ class _Route:
 
 
 class _Ipv4Table:
-    """One prefix length: sorted network starts and the route of each."""
+    """One prefix length: sorted network starts; route ids are `first_route` + position."""
 
-    def __init__(self, prefix: int, routes: dict[int, _Route]) -> None:
+    def __init__(self, prefix: int, starts: list[int], first_route: int) -> None:
         self.prefix = prefix
         self.mask = (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF
-        starts = sorted(routes)
         self.starts: npt.NDArray[np.int64] = np.array(starts, dtype=np.int64)
-        self.routes = [routes[start] for start in starts]
+        self.first_route = first_route
 
 
 class OwnershipIndex:
@@ -70,14 +69,26 @@ class OwnershipIndex:
         """`networks`: (network id, organisation id, cidr); `asset_addresses`: (address,
         asset id, organisation id); `domains`: (name, organisation id)."""
         by_prefix4: dict[int, dict[int, _Route]] = {}
-        self._v6: dict[int, dict[int, _Route]] = {}
+        self._v6: dict[int, dict[int, int]] = {}
+        self._routes: list[_Route] = []
+        v6_routes: list[tuple[int, int, _Route]] = []
         for network_id, organisation_id, cidr in networks:
             network = ipaddress.ip_network(cidr)
             route = _Route(network_id, organisation_id, network.with_prefixlen)
-            table = by_prefix4 if network.version == 4 else self._v6
-            table.setdefault(network.prefixlen, {})[int(network.network_address)] = route
-        self._v4 = [_Ipv4Table(p, routes) for p, routes in sorted(by_prefix4.items(), reverse=True)]
+            if network.version == 4:
+                by_prefix4.setdefault(network.prefixlen, {})[int(network.network_address)] = route
+            else:
+                v6_routes.append((network.prefixlen, int(network.network_address), route))
+        self._v4: list[_Ipv4Table] = []
+        for prefix, routes in sorted(by_prefix4.items(), reverse=True):
+            starts = sorted(routes)
+            self._v4.append(_Ipv4Table(prefix, starts, len(self._routes)))
+            self._routes.extend(routes[start] for start in starts)
+        for prefix, start, route in v6_routes:
+            self._v6.setdefault(prefix, {})[start] = len(self._routes)
+            self._routes.append(route)
         self._v6_prefixes = sorted(self._v6, reverse=True)
+        self._owners = [Owner(r.organisation_id, r.network_id, r.cidr) for r in self._routes]
         self._assets = {
             ipaddress.ip_address(address).compressed: (asset_id, organisation_id)
             for address, asset_id, organisation_id in asset_addresses
@@ -98,84 +109,85 @@ class OwnershipIndex:
             [tuple(row) for row in domains],  # type: ignore[misc]
         )
 
-    def _route_v6(self, address: int) -> _Route | None:
+    def _route_v6(self, address: int) -> int:
         for prefix in self._v6_prefixes:
             masked = address & ~((1 << (128 - prefix)) - 1)
             route = self._v6[prefix].get(masked)
             if route is not None:
                 return route
-        return None
+        return -1
 
-    def _owner(self, address: str, route: _Route | None) -> Owner | None:
-        asset = self._assets.get(address)
-        if asset is not None:
-            asset_id, organisation_id = asset
-            conflict = (
-                route.organisation_id
-                if route and route.organisation_id != organisation_id
-                else None
-            )
-            return Owner(
-                organisation_id,
-                route.network_id if route else None,
-                route.cidr if route else None,
-                asset_id,
-                conflict_organisation_id=conflict,
-            )
-        if route is None:
-            return None
-        return Owner(route.organisation_id, route.network_id, route.cidr)
-
-    def _routes_v4(self, integers: npt.NDArray[np.int64]) -> list[_Route | None]:
-        found: list[_Route | None] = [None] * len(integers)
-        pending = np.flatnonzero(integers != NOT_IPV4)
+    def route_ids(self, addresses: Sequence[str]) -> npt.NDArray[np.int64]:
+        """For each canonical address, the id of its most specific network's route, or -1.
+        IPv4 runs as one masked binary search per prefix length over the whole array."""
+        found = np.full(len(addresses), -1, dtype=np.int64)
+        v4_positions = [i for i, value in enumerate(addresses) if ":" not in value]
+        integers = ipv4_integers([addresses[i] for i in v4_positions])
+        positions = np.array(v4_positions, dtype=np.int64)
+        valid = integers != NOT_IPV4
+        pending, values = positions[valid], integers[valid]
         for table in self._v4:  # longest prefix first: the first match is the most specific
             if not len(pending):
                 break
-            masked = integers[pending] & table.mask
-            positions = np.searchsorted(table.starts, masked)
-            clipped = np.minimum(positions, len(table.starts) - 1)
-            hit = table.starts[clipped] == masked
-            for index, position in zip(pending[hit].tolist(), clipped[hit].tolist(), strict=True):
-                found[index] = table.routes[position]
-            pending = pending[~hit]
+            masked = values & table.mask
+            slots = np.minimum(np.searchsorted(table.starts, masked), len(table.starts) - 1)
+            hit = table.starts[slots] == masked
+            found[pending[hit]] = table.first_route + slots[hit]
+            pending, values = pending[~hit], values[~hit]
+        if self._v6_prefixes:
+            for index, value in enumerate(addresses):
+                if ":" in value:
+                    try:
+                        found[index] = self._route_v6(int(ipaddress.IPv6Address(value)))
+                    except ValueError:
+                        continue
         return found
 
     def owners_of_addresses(self, addresses: Sequence[str]) -> list[Owner | None]:
         """The owner of each canonical IPv4/IPv6 address (None when nobody registered it)."""
-        integers = ipv4_integers(addresses)
-        routes = self._routes_v4(integers)
-        for index in np.flatnonzero(integers == NOT_IPV4).tolist():
-            try:
-                address = ipaddress.ip_address(addresses[index])
-            except ValueError:
-                continue
-            if address.version == 6:
-                routes[index] = self._route_v6(int(address))
-        return [
-            self._owner(address, route) for address, route in zip(addresses, routes, strict=True)
+        owners = self._owners
+        found: list[Owner | None] = [
+            owners[route] if route >= 0 else None for route in self.route_ids(addresses).tolist()
         ]
+        if self._assets:
+            for index, address in enumerate(addresses):
+                asset = self._assets.get(address)
+                if asset is not None:
+                    found[index] = self._asset_owner(asset, found[index])
+        return found
+
+    @staticmethod
+    def _asset_owner(asset: tuple[int, int], around: Owner | None) -> Owner:
+        asset_id, organisation_id = asset
+        if around is None:
+            return Owner(organisation_id, asset_id=asset_id)
+        conflict = around.organisation_id if around.organisation_id != organisation_id else None
+        return Owner(
+            organisation_id,
+            around.network_id,
+            around.cidr,
+            asset_id,
+            conflict_organisation_id=conflict,
+        )
 
     def owner_of_network(self, cidr: str) -> Owner | None:
         """A listed CIDR belongs to the most specific registered network holding all of it."""
         network = ipaddress.ip_network(cidr, strict=False)
-        first = network.network_address
+        first = int(network.network_address)
         if network.version == 4:
             for table in self._v4:
                 if table.prefix > network.prefixlen:
                     continue
-                masked = int(first) & table.mask
-                position = int(np.searchsorted(table.starts, masked))
-                if position < len(table.starts) and int(table.starts[position]) == masked:
-                    found = table.routes[position]
-                    return Owner(found.organisation_id, found.network_id, found.cidr)
+                masked = first & table.mask
+                slot = int(np.searchsorted(table.starts, masked))
+                if slot < len(table.starts) and int(table.starts[slot]) == masked:
+                    return self._owners[table.first_route + slot]
             return None
         for prefix in self._v6_prefixes:
             if prefix <= network.prefixlen:
-                masked = int(first) & ~((1 << (128 - prefix)) - 1)
-                route = self._v6[prefix].get(masked)
+                route = self._v6[prefix].get(first & ~((1 << (128 - prefix)) - 1))
                 if route is not None:
-                    return Owner(route.organisation_id, route.network_id, route.cidr)
+                    return self._owners[route]
         return None
 
     def owner_of_domain(self, name: str) -> Owner | None:
