@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import field_validator
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -92,6 +93,21 @@ class IndicatorQuery(ListQuery):
     hide_warninglisted: bool = False
     sort: Literal["last_seen"] = "last_seen"
     descending: bool = True
+
+    @field_validator("search")
+    @classmethod
+    def _storable(cls, text: str) -> str:
+        """No stored value holds a NUL, and PostgreSQL refuses one even in a pattern."""
+        if "\x00" in text:
+            raise ValueError("holds a NUL character")
+        return text
+
+    @field_validator("source")
+    @classmethod
+    def _source_key(cls, source: int | None) -> int | None:
+        if source is not None and not 1 <= source <= MAX_KEY:
+            raise ValueError("is not a source id")
+        return source
 
     def wanted(self, viewer: Viewer) -> IndicatorFilter:
         """The filter the query asks for; only people who may see sources filter by one."""
