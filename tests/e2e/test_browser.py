@@ -157,6 +157,27 @@ def test_search_narrows_the_table_without_reloading(page: Page) -> None:
     expect(search).to_have_value("nhân dân huyện")
 
 
+def test_asset_owner_is_typed_with_suggestions(page: Page) -> None:
+    """The owner filter is a field with suggestions fetched as one types, not a menu of every
+    organisation; the name, once committed, narrows the rows without reloading the page."""
+    sign_in(page, "phantich")
+    expect_dashboard(page, "Tổng quan")
+    page.locator(".topbar nav").get_by_role("link", name="Tài sản").click()
+    page.evaluate("() => { window.__samePage = true; }")
+    owner = page.get_by_role("combobox", name="Đơn vị", exact=True)
+    owner.click()
+    page.keyboard.type("tài chính")
+    finance = "Sở Tài chính tỉnh Sơn Lâm"
+    expect(page.locator(f"#organisation-choices option[value='{finance}']")).to_have_count(1)
+    owner.fill(finance)  # what choosing the suggestion does to the field
+    owner.press("Enter")
+    owners = page.locator("#asset-rows tbody td:nth-child(2)")
+    expect(owners.first).to_have_text(finance)
+    assert set(owners.all_inner_texts()) == {finance}
+    assert page.evaluate("() => window.__samePage") is True, "the page was reloaded"
+    expect(page).to_have_url(re.compile(r"/assets\?.*organisation=S%E1%BB%9F"))
+
+
 @pytest.fixture
 def hostile_organisations(province: Database) -> dict[str, int]:
     """Organisations whose names are markup, written before the server starts."""

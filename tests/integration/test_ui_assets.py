@@ -94,6 +94,9 @@ def test_organisation_filter_is_typed_with_suggestions(
             and '<select name="organisation"' not in page.text
         )
     assert client.get("/assets", params={"organisation": "Sở không có"}).status_code == 404
+    typed = client.get("/assets?organisation=S%E1%BB%9F+kh", headers={"HX-Request": "true"})
+    assert typed.status_code == 200, "a refresh says so in place of the rows"
+    assert body_rows(typed.text) == [["Không có đơn vị nào tên là “Sở kh”."]]
     suggested = client.get("/organisations/choices", params={"organisation": "tài chính"})
     assert suggested.status_code == 200 and "<html" not in suggested.text
     assert f'<option value="{finance}">STC</option>' in suggested.text

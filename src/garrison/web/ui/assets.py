@@ -9,6 +9,7 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from garrison.core.errors import NotFoundError
 from garrison.orgs.queries import (
     ASSET_SORT_COLUMNS,
     AssetFilter,
@@ -99,13 +100,16 @@ def asset_list(
     session: TenantSession,
     query: Annotated[AssetQuery, Query()],
 ) -> Response:
-    owner = _owner(session, query)
-    context = {
-        "query": query,
-        "listing": _page(session, query, owner),
-        "owner": owner,
-        "levels": SECURITY_LEVELS,
-    }
+    context: dict[str, object] = {"query": query, "levels": SECURITY_LEVELS}
+    try:
+        owner = _owner(session, query)
+    except NotFoundError:
+        if not request.headers.get("hx-request"):
+            raise
+        # A refresh after a name was typed in: say so where the rows are (HTMX swaps no 404).
+        context |= {"listing": Listing([], 0, 1), "unknown_owner": query.organisation}
+    else:
+        context |= {"listing": _page(session, query, owner), "owner": owner}
     return list_response(request, viewer, "assets.html", "partials/asset_rows.html", context)
 
 
