@@ -67,6 +67,14 @@ class SourceFields(BaseModel):
     auth_header: str | None = Field(default=None, max_length=100)
     auth_secret: str | None = Field(default=None, max_length=500)
 
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """A form may carry a NUL, which no text column stores (PostgreSQL refuses it)."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("holds a NUL character")
+        return value
+
     @field_validator("default_expiry_days", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
