@@ -403,7 +403,10 @@ def _counts_for(
 
 
 def organisation_kinds_in_use(session: Session) -> list[str]:
-    query = select(Organisation.kind_code).distinct().order_by(Organisation.kind_code)
+    """Kind codes some visible organisation has: one index probe per kind, not a pass over
+    every organisation."""
+    used = select(Organisation.id).where(Organisation.kind_code == OrganisationKind.code)
+    query = select(OrganisationKind.code).where(used.exists()).order_by(OrganisationKind.code)
     return list(session.scalars(query))
 
 
