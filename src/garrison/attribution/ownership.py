@@ -14,6 +14,7 @@ tool's reports: anything that has an address or a host name and wants its owner.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,7 +23,11 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from garrison.intel.warninglists.networks import NOT_IPV4, ipv4_integers
+from garrison.intel.warninglists.networks import (
+    NOT_IPV4,
+    ipv4_integers,
+    parse_address_ranges,
+)
 from garrison.orgs.models import Asset, AssetAddress, Domain, Network
 
 
@@ -72,13 +77,17 @@ class OwnershipIndex:
         self._v6: dict[int, dict[int, int]] = {}
         self._routes: list[_Route] = []
         v6_routes: list[tuple[int, int, _Route]] = []
-        for network_id, organisation_id, cidr in networks:
-            network = ipaddress.ip_network(cidr)
-            route = _Route(network_id, organisation_id, network.with_prefixlen)
-            if network.version == 4:
-                by_prefix4.setdefault(network.prefixlen, {})[int(network.network_address)] = route
+        ranges = parse_address_ranges([cidr for _, _, cidr in networks])
+        for (network_id, organisation_id, cidr), span in zip(networks, ranges, strict=True):
+            if span is None:
+                raise ValueError(f"network {network_id}: {cidr!r} is not a CIDR")
+            bits = 32 if span.version == 4 else 128
+            prefix = bits - (span.last - span.first + 1).bit_length() + 1
+            route = _Route(network_id, organisation_id, cidr)
+            if span.version == 4:
+                by_prefix4.setdefault(prefix, {})[span.first] = route
             else:
-                v6_routes.append((network.prefixlen, int(network.network_address), route))
+                v6_routes.append((prefix, span.first, route))
         self._v4: list[_Ipv4Table] = []
         for prefix, routes in sorted(by_prefix4.items(), reverse=True):
             starts = sorted(routes)
@@ -138,9 +147,10 @@ class OwnershipIndex:
             for index, value in enumerate(addresses):
                 if ":" in value:
                     try:
-                        found[index] = self._route_v6(int(ipaddress.IPv6Address(value)))
-                    except ValueError:
+                        packed = socket.inet_pton(socket.AF_INET6, value)
+                    except (OSError, ValueError):
                         continue
+                    found[index] = self._route_v6(int.from_bytes(packed, "big"))
         return found
 
     def owners_of_addresses(self, addresses: Sequence[str]) -> list[Owner | None]:
