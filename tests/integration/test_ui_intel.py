@@ -48,10 +48,10 @@ def _values(page: str) -> list[str]:
     return [row[VALUE] for row in body_rows(page) if len(row) > 1]
 
 
-def _chart(page: str, canvas_id: str) -> dict[str, int]:
+def _chart(page: str, name: str) -> dict[str, int]:
     """A chart's label → value, read from the data attributes app.js draws it from."""
-    canvas = re.search(rf'<canvas id="{canvas_id}"[^>]*>', page)
-    assert canvas, f"the page has the chart {canvas_id}"
+    canvas = re.search(rf'<canvas (?:id|data-name)="{name}"[^>]*>', page)
+    assert canvas, f"the page has the chart {name}"
     attributes = dict(re.findall(r"data-(labels|values)='([^']*)'", canvas[0]))
     return dict(
         zip(json.loads(attributes["labels"]), json.loads(attributes["values"]), strict=True)
@@ -65,8 +65,8 @@ def test_search_by_defanged_value_and_by_an_address_inside_a_network(
     everything = client.get("/indicators")
     assert everything.status_code == 200
     assert "6 chỉ báo" in everything.text
-    assert _chart(everything.text, "chart-indicator-tlp") == {"TLP:GREEN": 4, "TLP:AMBER": 2}
-    assert _chart(everything.text, "chart-indicator-types") == {
+    assert _chart(everything.text, "indicator-tlp") == {"TLP:GREEN": 4, "TLP:AMBER": 2}
+    assert _chart(everything.text, "indicator-types") == {
         "Địa chỉ IPv4": 3,
         "Dải mạng IPv4": 1,
         "Tên miền": 2,
