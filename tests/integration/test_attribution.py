@@ -11,6 +11,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from garrison.attribution.attribute import AttributionScope, attribute
+from garrison.attribution.demo import load_demo_botnet_lists
 from garrison.cli.main import app
 from garrison.core.db import Database
 from garrison.intel.formats import FeedDocument
@@ -149,3 +150,15 @@ def test_cli_summary(
         missing.exit_code == 1
         and "no import run 999" in str(missing.exception or "") + missing.output
     )
+
+
+def test_demo_lists_recur_over_two_months(province: Database, tmp_path: Path) -> None:
+    runs = load_demo_botnet_lists(province, tmp_path / "demo")
+    assert [run.status for run in runs] == ["succeeded", "succeeded"]
+    assert runs[0].new_count == 59 and runs[0].invalid_count == 0
+    assert runs[1].updated_count == 18  # the systems still (or again) infected a month later
+    assert load_demo_botnet_lists(province, tmp_path / "demo") == []
+    with province.session() as session:
+        october = attribute(session, AttributionScope(run_id=runs[1].id))
+    assert october.attributed_count + october.unattributed_count == 38
+    assert october.excluded == {}

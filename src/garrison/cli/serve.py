@@ -8,23 +8,28 @@ from typing import Annotated
 import typer
 from sqlalchemy import func, select
 
+from garrison.attribution.demo import load_demo_botnet_lists
 from garrison.auth.demo_accounts import DEMO_PASSWORD, create_demo_accounts
 from garrison.cli.runtime import CommandState, console
 from garrison.core.db import Database
 from garrison.core.scheduler import Scheduler
 from garrison.core.settings import Settings
+from garrison.intel.importing import configured_warninglists
 from garrison.intel.pulling import pull_due_sources
 from garrison.orgs.demo import load_demo_province
 from garrison.orgs.models import Organisation
 
 
-def _load_demo_if_empty(database: Database) -> None:
+def _load_demo_if_empty(database: Database, settings: Settings) -> None:
     with database.session() as session:
         empty = not session.scalar(select(func.count()).select_from(Organisation))
         if empty:
             console.print("empty database: loading the demo province")
             load_demo_province(session)
         accounts = create_demo_accounts(session)
+    if empty:
+        folder = settings.data_dir / "demo"
+        load_demo_botnet_lists(database, folder, configured_warninglists(settings))
     for account in accounts:
         console.print(
             f"  demo account [bold]{account.username}[/] / {DEMO_PASSWORD} ({account.role.value})"
@@ -66,7 +71,7 @@ def serve(
     settings = CommandState.settings()
     database = Database.open(settings)
     if demo:
-        _load_demo_if_empty(database)
+        _load_demo_if_empty(database, settings)
     console.print(f"Garrison is at [bold]http://{host}:{port}/[/] (API docs: /api/docs)")
     if workers == 1:
         uvicorn.run(create_app(database, settings), host=host, port=port, log_level="info")

@@ -6,7 +6,9 @@ from typing import Annotated
 
 import typer
 
+from garrison.attribution.demo import load_demo_botnet_lists
 from garrison.cli.runtime import CommandState, console, open_database, print_json, print_table
+from garrison.intel.importing import configured_warninglists
 from garrison.orgs.demo import DemoSummary, load_demo_province
 
 
@@ -41,14 +43,22 @@ def init(
 
 def demo(json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Load the fictional province (about 40 organisations, 300 assets) and print a summary."""
-    with open_database() as database, database.session() as session:
-        summary = load_demo_province(session)
+    settings = CommandState.settings()
+    with open_database() as database:
+        with database.session() as session:
+            summary = load_demo_province(session)
+        runs = load_demo_botnet_lists(
+            database, settings.data_dir / "demo", configured_warninglists(settings)
+        )
     if json_output:
         print_json(summary)
     else:
         _show_demo(summary)
+        for run in runs:
+            console.print(f"demo botnet list {run.file_name}: {run.new_count} new indicators")
         console.print(
-            "Next: [bold]garrison orgs list[/], [bold]garrison assets list --internet-facing[/]"
+            "Next: [bold]garrison orgs list[/], [bold]garrison assets list --internet-facing[/],"
+            " [bold]garrison attribute --source 'NCSC - danh sách IP botnet hằng tháng'[/]"
         )
 
 
