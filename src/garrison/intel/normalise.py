@@ -28,8 +28,8 @@ class IndicatorKey(NamedTuple):
 
 
 _REFANG_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^h(?:xx|\*\*|XX)p(s?)(?=(?:\[:\]|:|\[://\])//?)", re.IGNORECASE), r"http\1"),
-    (re.compile(r"^fxp(?=(?:\[:\]|:)//)", re.IGNORECASE), "ftp"),
+    (re.compile(r"^h(?:xx|\*\*)p(s?)(?=\[:\]//|://|\[://\])", re.IGNORECASE), r"http\1"),
+    (re.compile(r"^fxp(?=\[:\]//|://|\[://\])", re.IGNORECASE), "ftp"),
     (re.compile(r"\[://\]"), "://"),
     (re.compile(r"\[:\]"), ":"),
     (re.compile(r"\s*[\[({]\s*(?:\.|dot)\s*[\])}]\s*", re.IGNORECASE), "."),
@@ -220,10 +220,17 @@ def normalise_filename(text: str) -> str:
     return value
 
 
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+CANONICAL_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+"""A dotted quad exactly as `ipaddress` writes it (no leading zeros): use with fullmatch."""
+
+
 def normalise(kind: IndicatorType, text: str) -> IndicatorKey:
     """The canonical key of a value of the given type. CIDRs with one address become
     addresses; anything invalid raises InvalidIndicator."""
     if kind in (IndicatorType.IPV4, IndicatorType.CIDR4):
+        if CANONICAL_IPV4.fullmatch(text):  # already canonical: a botnet list's million rows
+            return IndicatorKey(IndicatorType.IPV4, text)
         return _network(refang(text), 4)
     if kind in (IndicatorType.IPV6, IndicatorType.CIDR6):
         return _network(refang(text).strip("[]"), 6)
