@@ -4,8 +4,9 @@ from garrison.auth import models as auth_models
 from garrison.core import audit
 from garrison.core.model import Base
 from garrison.intel import models as intel_models
+from garrison.notify import models as notify_models
 from garrison.orgs import models as orgs_models
 
 metadata = Base.metadata
 
-__all__ = ["audit", "auth_models", "intel_models", "metadata", "orgs_models"]
+__all__ = ["audit", "auth_models", "intel_models", "metadata", "notify_models", "orgs_models"]
