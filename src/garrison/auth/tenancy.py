@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import event, false, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
+from garrison.attribution.models import Notice, NoticeItem
 from garrison.auth.principal import PermissionDenied, Principal
 from garrison.auth.roles import Permission
 from garrison.intel.models import ImportRun, Indicator, Sighting, Source
@@ -67,6 +68,12 @@ def _tenant_criteria(visible: tuple[int, ...]) -> list[Any]:
             AssetAddress, AssetAddress.asset_id.in_(owned_assets), include_aliases=True
         ),
         with_loader_criteria(Component, Component.asset_id.in_(owned_assets), include_aliases=True),
+        with_loader_criteria(Notice, Notice.organisation_id.in_(visible), include_aliases=True),
+        with_loader_criteria(
+            NoticeItem,
+            NoticeItem.notice_id.in_(select(Notice.id).where(Notice.organisation_id.in_(visible))),
+            include_aliases=True,
+        ),
         with_loader_criteria(Indicator, Indicator.tlp.in_(MEMBER_TLP), include_aliases=True),
         with_loader_criteria(
             Sighting,
