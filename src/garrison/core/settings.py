@@ -44,6 +44,19 @@ class Settings(BaseSettings):
     warninglist_dirs: list[Path] = Field(default_factory=list)
     """MISP warninglist folders (each holding */list.json) besides <data_dir>/warninglists."""
     max_feed_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    # Outgoing mail and webhooks (the outbox); without smtp_host e-mails wait in the outbox.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_ca_file: Path | None = None
+    """CA certificates to trust for the mail server (a private CA); default: the system's."""
+    mail_from: str = "garrison@localhost"
+    mail_subject_prefix: str = "[TBSC]"
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    outbox_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    """How long one SMTP conversation step or one webhook call may take."""
 
     @field_validator("timezone")
     @classmethod

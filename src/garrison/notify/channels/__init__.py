@@ -1,0 +1,1 @@
+"""Delivery channels of the outbox, one module each, behind `interface.MessageChannel`."""
