@@ -16,6 +16,7 @@ from garrison.core.scheduler import Scheduler
 from garrison.core.settings import Settings
 from garrison.intel.importing import configured_warninglists
 from garrison.intel.pulling import pull_due_sources
+from garrison.notify.delivery import deliver_due
 from garrison.orgs.demo import load_demo_province
 from garrison.orgs.models import Organisation
 
@@ -37,14 +38,23 @@ def _load_demo_if_empty(database: Database, settings: Settings) -> None:
 
 
 def _scheduler(database: Database, settings: Settings) -> Scheduler:
-    """The server's periodic jobs: scheduled feed pulls (each logged as an import run)."""
+    """The server's periodic jobs: scheduled feed pulls (each logged as an import run) and
+    outbox delivery."""
 
     def pull_feeds() -> None:
         for outcome in pull_due_sources(database, settings):
             console.log(f"feed {outcome.source}: {outcome.status} {outcome.message}")
 
+    def deliver_messages() -> None:
+        report = deliver_due(database, settings)
+        if report.outcomes:
+            console.log(
+                f"outbox: sent {report.sent}, to retry {report.retrying}, failed {report.failed}"
+            )
+
     scheduler = Scheduler()
     scheduler.add("feeds", 60, pull_feeds)
+    scheduler.add("outbox", 30, deliver_messages)
     return scheduler
 
 
@@ -73,17 +83,22 @@ def serve(
     if demo:
         _load_demo_if_empty(database, settings)
     console.print(f"Garrison is at [bold]http://{host}:{port}/[/] (API docs: /api/docs)")
-    if workers == 1:
-        uvicorn.run(create_app(database, settings), host=host, port=port, log_level="info")
-        return
-    database.dispose()
-    for name, value in CommandState.overrides.items():  # what the workers' settings read
-        os.environ[f"GARRISON_{name.upper()}"] = str(value)
-    uvicorn.run(
-        "garrison.web.app:app_from_environment",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_level="info",
-    )
+    scheduler = _scheduler(database, settings)  # in this process only, whatever the workers
+    scheduler.start()
+    try:
+        if workers == 1:
+            uvicorn.run(create_app(database, settings), host=host, port=port, log_level="info")
+            return
+        database.dispose()
+        for name, value in CommandState.overrides.items():  # what the workers' settings read
+            os.environ[f"GARRISON_{name.upper()}"] = str(value)
+        uvicorn.run(
+            "garrison.web.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+        )
+    finally:
+        scheduler.stop()

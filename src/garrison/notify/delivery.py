@@ -81,6 +81,14 @@ class DeliveryReport:
         return self.count(Status.FAILED)
 
 
+def channel_names(settings: Settings) -> list[str]:
+    """The channels this configuration can send through."""
+    names = [Channel.WEBHOOK.value]
+    if settings.smtp_host:
+        names.append(Channel.EMAIL.value)
+    return sorted(names)
+
+
 def open_channels(settings: Settings) -> dict[str, MessageChannel]:
     """The channels the settings make available: webhooks always, e-mail with an SMTP host."""
     channels: dict[str, MessageChannel] = {Channel.WEBHOOK.value: WebhookChannel(settings)}
