@@ -24,7 +24,7 @@ from garrison.intel.sources import add_source, list_sources
 from garrison.intel.types import Tlp
 from garrison.web.api.pagination import MAX_KEY
 from garrison.web.i18n import translations
-from garrison.web.intel_input import AUTO_FORMAT, SourceFields, import_feed_upload
+from garrison.web.intel_input import SourceFields, format_choices, import_feed_upload
 from garrison.web.rendering import render
 from garrison.web.ui.access import viewer_with
 from garrison.web.ui.indicators import tlp_label
@@ -143,7 +143,7 @@ def source_page(
         "source": find_source(session, source_id),
         "runs": recent_runs(session, source_id),
         "may_manage": viewer.principal.may(Permission.MANAGE_INTEL),
-        "formats": [AUTO_FORMAT, *registered_formats()],
+        "formats": format_choices(),
         "limit_mb": f"{app_settings(request).max_upload_bytes / (1024 * 1024):g}",
         "reliability_labels": RELIABILITY_LABELS,
         **_page_helpers(request),
