@@ -230,6 +230,10 @@ def organisation_kind_names(session: Session, language: str) -> dict[str, str]:
     }
 
 
+# A page counts the rows after it this far and no further: beyond, a list says "10000+".
+# Counting 100,000 assets exactly costs PostgreSQL more than finding the page itself.
+COUNT_AHEAD = 10_000
+
 # Sort keys a page of assets can be ordered by in SQL (text compared without case).
 ASSET_SORT_COLUMNS: dict[str, Any] = {
     "organisation": Organisation.name,
@@ -262,15 +266,16 @@ class AssetFilter:
 
 def page_of_assets(
     session: Session, where: AssetFilter, *, sort: str, descending: bool, offset: int, limit: int
-) -> tuple[list[AssetSummary], int]:
-    """One page of assets and the total, filtered, sorted and cut in the database.
+) -> tuple[list[AssetSummary], int, bool]:
+    """One page of assets, the total and whether there are more than it (see _counted);
+    filtered, sorted and cut in the database.
 
     Empty values sort last (first when descending), ties by owner and name: the same order
     as sorting the whole list in Python, without loading 100,000 rows for 50. The total
     counts assets alone (every asset has an owner, the join adds nothing to it).
     """
     conditions = where.conditions()
-    total = session.scalar(select(func.count()).select_from(Asset).where(*conditions)) or 0
+    total, more = _counted(session, select(Asset.id).where(*conditions), offset)
     ordered = (
         select(Asset.id)
         .join(Organisation, Asset.organisation_id == _owner_key(session, where, sort))
@@ -294,7 +299,15 @@ def page_of_assets(
     ):
         addresses.setdefault(asset_id, []).append(address)
     found = [_asset_summary(rows[asset_id], addresses.get(asset_id, [])) for asset_id in ids]
-    return found, total
+    return found, total, more
+
+
+def _counted(session: Session, query: Select[int], offset: int) -> tuple[int, bool]:
+    """How many rows `query` has, counted no further than COUNT_AHEAD past the page, and
+    whether there are more than that."""
+    limit = offset + COUNT_AHEAD
+    found = session.scalar(select(func.count()).select_from(query.limit(limit + 1).subquery()))
+    return min(found or 0, limit), (found or 0) > limit
 
 
 def _owner_key(session: Session, where: AssetFilter, sort: str) -> ColumnElement[int]:
@@ -369,7 +382,7 @@ ORGANISATION_SORT_COLUMNS: dict[str, Any] = {
 
 def page_of_organisations(
     session: Session, *, kind: str | None, sort: str, descending: bool, offset: int, limit: int
-) -> tuple[list[OrganisationSummary], int]:
+) -> tuple[list[OrganisationSummary], int, bool]:
     """One page of organisations with their counts, cut in the database (see page_of_assets)."""
     parent = aliased(Organisation)
     query = select(
@@ -381,7 +394,7 @@ def page_of_organisations(
     ).outerjoin(parent, Organisation.parent_id == parent.id)
     of_kind = [Organisation.kind_code == kind] if kind else []
     query = query.where(*of_kind)
-    total = session.scalar(select(func.count()).select_from(Organisation).where(*of_kind)) or 0
+    total, more = _counted(session, select(Organisation.id).where(*of_kind), offset)
     ordering = _ordering(ORGANISATION_SORT_COLUMNS[sort], descending)
     rows = session.execute(
         query.order_by(*ordering, Organisation.name, Organisation.id).offset(offset).limit(limit)
@@ -401,7 +414,7 @@ def page_of_organisations(
         )
         for org_id, name, short, kind_code, parent_name in rows
     ]
-    return found, total
+    return found, total, more
 
 
 def _counts_for(

@@ -83,6 +83,7 @@ class Listing(Generic[T]):
     items: list[T]
     total: int
     page: int
+    more: bool = False  # counting stopped at `total`: there are more rows
 
     @property
     def pages(self) -> int:
@@ -106,15 +107,15 @@ def page_of(
     query: ListQuery,
     database_sorts: Collection[str],
     *,
-    in_database: Callable[[int, int], tuple[list[T], int]],
+    in_database: Callable[[int, int], tuple[list[T], int, bool]],
     in_memory: Callable[[], list[T]],
 ) -> Listing[T]:
     """One page of a list: cut in the database when it can sort and filter everything the
     query asks (no free-text search), otherwise sorted and cut in memory."""
     if getattr(query, "search", "") or query.sort not in database_sorts:
         return paginate(in_memory(), query.page)
-    items, total = in_database(offset_of(query.page), PAGE_SIZE)
-    return Listing(items, total, query.page)
+    items, total, more = in_database(offset_of(query.page), PAGE_SIZE)
+    return Listing(items, total, query.page, more)
 
 
 def sort_value(value: Any) -> tuple[bool, Any]:
