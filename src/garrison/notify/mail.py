@@ -98,7 +98,7 @@ def media_type_parts(media_type: str) -> tuple[str, str]:
 
 def message_id(key: str, sender: str) -> str:
     """`<outbox.<sha256 of the key>@<sender's domain>>`: the same key, the same id."""
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
     domain = sender.rpartition("@")[2].strip() or "garrison.invalid"
     try:
         domain = domain.encode("idna").decode("ascii")

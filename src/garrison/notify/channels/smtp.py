@@ -8,6 +8,7 @@ about this message, a 5xx reply refuses it for good and a 4xx reply asks to come
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import ssl
 
@@ -20,6 +21,29 @@ from garrison.notify.models import OutboxMessage
 def _reply_text(code: int, reply: bytes | str) -> str:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
     return f"{code} {' '.join(text.split())}"
+
+
+def _sign_in(connection: smtplib.SMTP, user: str, password: str) -> None:
+    """AUTH as smtplib does it; credentials beyond ASCII (a Vietnamese password) go as UTF-8
+    through AUTH PLAIN (RFC 4616), which smtplib would refuse to encode."""
+    if (user + password).isascii():
+        connection.login(user, password)
+        return
+    connection.ehlo_or_helo_if_needed()
+    if "plain" not in connection.esmtp_features.get("auth", "").lower().split():
+        raise smtplib.SMTPNotSupportedError(
+            "a user name or password beyond ASCII needs AUTH PLAIN, which it does not offer"
+        )
+    token = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode("ascii")
+    code, reply = connection.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """smtplib reports a silent server as 'Connection unexpectedly closed', the timeout
+    being the exception it was handling."""
+    return isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError)
 
 
 def _is_permanent(code: int) -> bool:
@@ -70,7 +94,7 @@ class SmtpChannel(MessageChannel):
             if settings.smtp_security == "starttls":
                 connection.starttls(context=self._tls_context())
             if settings.smtp_user:
-                connection.login(settings.smtp_user, settings.smtp_password or "")
+                _sign_in(connection, settings.smtp_user, settings.smtp_password or "")
         except BaseException:
             connection.close()
             raise
@@ -111,14 +135,15 @@ class SmtpChannel(MessageChannel):
                 "GARRISON_SMTP_PORT and GARRISON_SMTP_CA_FILE)",
                 permanent=False,
             ) from exc
-        except TimeoutError as exc:
-            raise DeliveryError(
-                f"{self.server} did not answer within {self.settings.outbox_timeout_seconds:g} s",
-                permanent=False,
-            ) from exc
         except ConnectionRefusedError as exc:
             raise DeliveryError(f"{self.server} refused the connection", permanent=False) from exc
         except (smtplib.SMTPException, OSError) as exc:
+            if _timed_out(exc):
+                raise DeliveryError(
+                    f"{self.server} did not answer within "
+                    f"{self.settings.outbox_timeout_seconds:g} s",
+                    permanent=False,
+                ) from exc
             raise DeliveryError(f"cannot reach {self.server}: {exc}", permanent=False) from exc
         return self._connection
 
@@ -148,15 +173,14 @@ class SmtpChannel(MessageChannel):
             ) from exc
         except smtplib.SMTPNotSupportedError as exc:
             raise DeliveryError(f"{self.server}: {exc}", permanent=True) from exc
-        except TimeoutError as exc:
-            self._drop()
-            raise DeliveryError(
-                f"{self.server} stopped answering while the message was sent "
-                f"(no reply within {self.settings.outbox_timeout_seconds:g} s)",
-                permanent=False,
-            ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
+            if _timed_out(exc):
+                raise DeliveryError(
+                    f"{self.server} stopped answering while the message was sent "
+                    f"(no reply within {self.settings.outbox_timeout_seconds:g} s)",
+                    permanent=False,
+                ) from exc
             raise DeliveryError(
                 f"the connection to {self.server} failed: {exc}", permanent=False
             ) from exc
