@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from docx import Document
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from garrison.attribution.attribute import AttributionScope, attribute
+from garrison.attribution.delivery import queue_notices
 from garrison.attribution.demo import load_demo_botnet_lists
 from garrison.attribution.documents import (
     LetterHead,
     notice_email,
     notice_letter,
     notice_workbook,
+    xml_text,
 )
 from garrison.attribution.models import Notice, NoticeItem
 from garrison.attribution.notice_templates import TemplateProblem, check_template, save_template
@@ -25,8 +30,10 @@ from garrison.attribution.notices import TELECOM_KIND, build_notices
 from garrison.auth.accounts import create_user, grant_membership, principal_for
 from garrison.auth.roles import Role
 from garrison.auth.tenancy import bind_principal
+from garrison.cli.main import app
 from garrison.core.db import Database
-from garrison.orgs.models import Organisation
+from garrison.notify.models import OutboxMessage
+from garrison.orgs.models import Contact, Organisation
 
 pytestmark = pytest.mark.db
 PREFIX = "SKHCN-CNTT"
@@ -175,3 +182,88 @@ def test_members_see_only_their_own_notices(province: Database, runs: list[int])
         assert len(seen) < (everyone or 0)
         item_notices = set(session.scalars(select(NoticeItem.notice_id)))
         assert item_notices <= {n.id for n in seen}
+
+
+def test_queueing_holds_organisations_without_email(province: Database, runs: list[int]) -> None:
+    ids = _build(province, runs[0])
+    with province.session() as session:
+        mute = session.get_one(Notice, ids[0])
+        for contact in session.scalars(
+            select(Contact).where(Contact.organisation_id == mute.organisation_id)
+        ):
+            contact.email = None
+        notices = [session.get_one(Notice, notice_id) for notice_id in ids]
+        messages = queue_notices(session, notices, HEAD)
+        assert len({message.idempotency_key for message in messages}) == len(messages)
+        assert {n.status for n in notices} <= {"queued", "held"}
+        assert session.get_one(Notice, ids[0]).status == "held"
+        held = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key == f"notice:{ids[0]}")
+        ).one()
+        assert held.status == "held" and not held.recipients
+        sent_to = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key == f"notice:{ids[1]}")
+        ).one()
+        assert sent_to.recipients and len(sent_to.attachments) == 2
+        count = session.scalar(select(func.count()).select_from(OutboxMessage))
+    with province.session() as session:
+        again = queue_notices(session, list(session.scalars(select(Notice))), HEAD)
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == count
+        assert all(message.idempotency_key.startswith(f"notice:{ids[0]}") for message in again)
+
+
+def test_cli_preview_writes_documents(province_url: str, runs: list[int], tmp_path: Path) -> None:
+    out = tmp_path / "preview"
+    base = ["--database-url", province_url, "--data-dir", str(tmp_path)]
+    result = CliRunner().invoke(app, [*base, "notices", "preview", str(runs[1]), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.suffix for p in out.iterdir()) and {p.suffix for p in out.iterdir()} == {
+        ".xlsx",
+        ".docx",
+        ".txt",
+        ".html",
+    }
+    status = CliRunner().invoke(app, [*base, "notices", "status", str(runs[1])])
+    assert status.exit_code == 0 and "draft" in status.output
+
+
+_UNTRUSTED = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40
+) | st.sampled_from(["=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)", "-2", "<b>&amp;</b>", "{{ x }}"])
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(value=_UNTRUSTED, malware=_UNTRUSTED)
+def test_untrusted_values_stay_text(value: str, malware: str) -> None:
+    """Whatever a list says comes out as the same text (minus XML-illegal characters)."""
+    notice = Notice(
+        organisation=Organisation(name="Sở Y tế tỉnh Sơn Lâm", kind_code="department"),
+        scope="run 1",
+        number="1/TEST",
+        issued_on=date(2026, 10, 5),
+        language="vi",
+    )
+    notice.items = [
+        NoticeItem(
+            value=value,
+            type="ipv4",
+            first_seen=datetime(2026, 10, 1, tzinfo=UTC),
+            last_seen=datetime(2026, 10, 2, tzinfo=UTC),
+            count=1,
+            malware=malware,
+            recommended_action="",
+        )
+    ]
+    sheet = load_workbook(io.BytesIO(notice_workbook(notice, "vi"))).active
+    letter = Document(io.BytesIO(notice_letter(notice, "vi", HEAD)))
+    mail = notice_email(notice, "vi", HEAD)
+    last = list(sheet.iter_rows(values_only=True))[-1]
+    assert last[1] == xml_text(value) and last[4] == xml_text(malware)
+    table = next(t for t in letter.tables if t.rows[0].cells[0].text == "STT")
+    assert table.rows[1].cells[1].text.replace("\n", "") == xml_text(value).replace("\n", "")
+    if "<" in value:
+        assert xml_text(value) not in mail.html  # escaped, never markup

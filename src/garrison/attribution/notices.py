@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from garrison.attribution.actions import recommended_action
 from garrison.attribution.attribute import AttributedItem, Attribution
+from garrison.attribution.documents import LetterHead
 from garrison.attribution.models import Notice, NoticeItem
+from garrison.core.errors import NotFoundError
 from garrison.intel.models import ImportRun
 from garrison.orgs.models import Contact, Organisation
 
@@ -175,3 +177,31 @@ def build_notices(
         notices.append(notice)
     session.flush()
     return notices
+
+
+COORDINATOR_KIND = "coordinator"
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Who issues notices: the letter head and the number suffix ("123/SKHCN-CNTT")."""
+
+    head: LetterHead
+    letter_prefix: str
+
+
+def registry_issuer(session: Session) -> Issuer:
+    """The coordinator organisation of the registry as the issuer of notices."""
+    coordinator = session.scalars(
+        select(Organisation)
+        .where(Organisation.kind_code == COORDINATOR_KIND)
+        .order_by(Organisation.id)
+        .limit(1)
+    ).first()
+    if coordinator is None:
+        raise NotFoundError("no coordinator organisation in the registry to issue notices")
+    parent = coordinator.parent.name if coordinator.parent is not None else None
+    return Issuer(
+        LetterHead.for_agency(coordinator.name, parent),
+        f"{coordinator.short_name or 'CSIRT'}-CNTT",
+    )

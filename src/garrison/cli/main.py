@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from garrison import __version__
-from garrison.cli import assets, attribution, feeds, intel, orgs, outbox, setup, users
+from garrison.cli import assets, attribution, feeds, intel, notices, orgs, outbox, setup, users
 from garrison.cli.runtime import CommandState, errors
 from garrison.core.errors import GarrisonError
 from garrison.core.settings import CONFIG_FILE_ENV
@@ -28,6 +28,7 @@ app.add_typer(assets.app, name="assets")
 app.add_typer(users.app, name="users")
 app.add_typer(intel.app, name="intel")
 app.add_typer(feeds.app, name="feeds")
+app.add_typer(notices.app, name="notices")
 app.add_typer(outbox.app, name="outbox")
 app.command("attribute")(attribution.attribute_command)
 setup.register(app)
