@@ -1,4 +1,5 @@
-"""A real HTTP server on loopback whose answers each test programs, for feed fetching tests."""
+"""A real HTTP server on loopback whose answers each test programs, for feed fetching tests
+(GET) and webhook deliveries (POST, the body kept)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ class Seen:
 
     path: str
     headers: Message
+    body: bytes = b""
+    method: str = "GET"
 
 
 class FeedServer:
@@ -107,7 +110,13 @@ def _handler_for(feed: FeedServer) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            reply = feed.answer(Seen(self.path, self.headers))
+            self._send(feed.answer(Seen(self.path, self.headers)))
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._send(feed.answer(Seen(self.path, self.headers, body, "POST")))
+
+        def _send(self, reply: Reply) -> None:
             if reply.hang:
                 feed.stopping.wait(reply.hang)
             try:
