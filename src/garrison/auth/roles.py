@@ -25,6 +25,8 @@ class Permission(StrEnum):
     VIEW_AUDIT = "view_audit"
     VIEW_INTEL_SOURCES = "view_intel_sources"  # sources, import runs and their raw rows
     MANAGE_INTEL = "manage_intel"  # add sources, import and pull feeds
+    VIEW_OUTBOX = "view_outbox"  # outgoing e-mails and webhook calls, their errors
+    MANAGE_OUTBOX = "manage_outbox"  # retry failed messages, release held ones
 
 
 COORDINATOR_ROLES = frozenset({Role.ADMINISTRATOR, Role.COORDINATOR_ANALYST, Role.DUTY_OFFICER})
@@ -41,10 +43,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_AUDIT,
             Permission.VIEW_INTEL_SOURCES,
             Permission.MANAGE_INTEL,
+            Permission.VIEW_OUTBOX,
+            Permission.MANAGE_OUTBOX,
         }
     ),
     Role.DUTY_OFFICER: frozenset(
-        {Permission.READ, Permission.VIEW_AUDIT, Permission.VIEW_INTEL_SOURCES}
+        {
+            Permission.READ,
+            Permission.VIEW_AUDIT,
+            Permission.VIEW_INTEL_SOURCES,
+            Permission.VIEW_OUTBOX,
+        }
     ),
     Role.MEMBER_MANAGER: frozenset(
         {

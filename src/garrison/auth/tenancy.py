@@ -18,6 +18,7 @@ from garrison.auth.principal import PermissionDenied, Principal
 from garrison.auth.roles import Permission
 from garrison.intel.models import ImportRun, Indicator, Sighting, Source
 from garrison.intel.types import Tlp
+from garrison.notify.models import OutboxAttachment, OutboxMessage
 from garrison.orgs.models import (
     Asset,
     AssetAddress,
@@ -31,7 +32,7 @@ from garrison.orgs.models import (
 PRINCIPAL_KEY = "garrison.principal"
 MEMBER_TLP = (Tlp.CLEAR.value, Tlp.GREEN.value)
 """Indicators a member reads everywhere; AMBER and above reach it only through its notices."""
-COORDINATOR_ONLY: tuple[type, ...] = (Source, ImportRun)
+COORDINATOR_ONLY: tuple[type, ...] = (Source, ImportRun, OutboxMessage, OutboxAttachment)
 
 # Which permission changing a row of each organisation-owned table requires.
 EDIT_PERMISSION: dict[type, Permission] = {
