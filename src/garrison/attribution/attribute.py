@@ -77,9 +77,7 @@ class Attribution:
         return sum(len(items) for items in self.unattributed.values())
 
 
-def _scoped_sightings(
-    session: Session, scope: AttributionScope
-) -> Select[Sighting, Indicator]:
+def _scoped_sightings(session: Session, scope: AttributionScope) -> Select[Sighting, Indicator]:
     query = select(Sighting, Indicator).join(Indicator, Sighting.indicator_id == Indicator.id)
     if scope.run_id is not None:
         if session.get(ImportRun, scope.run_id) is None:
