@@ -27,6 +27,7 @@ from garrison.core.clock import utc_now
 from garrison.core.db import Database
 from garrison.core.settings import Settings
 from garrison.intel.models import ImportRun, Indicator, Sighting, Source
+from garrison.notify.models import OutboxMessage
 from garrison.orgs.addresses import address_key, parse_address, parse_network
 from garrison.orgs.models import (
     Asset,
@@ -150,6 +151,20 @@ class World:
             session.add(indicator)
             session.flush()
             return indicator.id
+
+    def outbox_message(self, status: str) -> int:
+        """An e-mail in the outbox: held (no address) or failed (refused by the server)."""
+        return self._add(
+            OutboxMessage(
+                channel="email",
+                idempotency_key=unique("thu-thu-"),
+                status=status,
+                recipients=[] if status == "held" else ["khongco@sonlam.gov.vn"],
+                subject="Cảnh báo IP nhiễm mã độc",
+                text_body="Kính gửi đơn vị",
+                last_error="no e-mail address" if status == "held" else "550 5.1.1 User unknown",
+            )
+        )
 
     def membership(self, org: int) -> tuple[int, int]:
         user = self.user(org)
@@ -339,6 +354,20 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/intel/runs/{run_id}"): Rule(
         Permission.VIEW_INTEL_SOURCES,
         lambda w, org: Call(f"/api/v1/intel/runs/{w.run()}"),
+        scoped=False,
+    ),
+    # The outbox: coordinator staff read it, administrators and analysts put messages right
+    ("GET", "/outbox"): Rule(Permission.VIEW_OUTBOX, fixed("/outbox"), scoped=False),
+    ("POST", "/outbox/{message_id}/retry"): Rule(
+        Permission.MANAGE_OUTBOX,
+        lambda w, org: Call(f"/outbox/{w.outbox_message('failed')}/retry"),
+        scoped=False,
+    ),
+    ("POST", "/outbox/{message_id}/release"): Rule(
+        Permission.MANAGE_OUTBOX,
+        lambda w, org: Call(
+            f"/outbox/{w.outbox_message('held')}/release", data={"to": "syt@sonlam.gov.vn"}
+        ),
         scoped=False,
     ),
     # API: organisations

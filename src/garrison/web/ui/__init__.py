@@ -13,6 +13,7 @@ from garrison.web.ui import (
     indicators,
     intel_sources,
     organisations,
+    outbox,
     users,
 )
 
@@ -26,3 +27,4 @@ router.include_router(audit.router)
 router.include_router(imports.router)
 router.include_router(indicators.router)
 router.include_router(intel_sources.router)
+router.include_router(outbox.router)
