@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from garrison.core.audit import current_actor
+from garrison.core.bulk import bulk_cache
 from garrison.core.clock import utc_now
 from garrison.core.db import Database
 from garrison.core.errors import GarrisonError, InputError, NotFoundError, RowProblem
@@ -109,6 +111,11 @@ class SourceDefaults:
             source.default_classification_type,
         )
 
+    @cached_property
+    def label(self) -> Tlp:
+        """The TLP as a label, made once rather than for each of a million events."""
+        return Tlp(self.tlp)
+
 
 def observation_of(event: IntelEvent, defaults: SourceDefaults, run_day: datetime) -> Observation:
     """Normalise one event; raises InvalidIndicator when its value is not a valid indicator.
@@ -126,7 +133,7 @@ def observation_of(event: IntelEvent, defaults: SourceDefaults, run_day: datetim
         first_seen=observed,
         last_seen=last_seen,
         confidence=event.confidence if event.confidence is not None else defaults.confidence,
-        tlp=event.tlp or Tlp(defaults.tlp),
+        tlp=event.tlp or defaults.label,
         tags=event.tags,
         malware=event.malware_name.lower() if event.malware_name else None,
         classification_type=event.classification_type or defaults.classification_type,
@@ -153,7 +160,11 @@ def observation_of(event: IntelEvent, defaults: SourceDefaults, run_day: datetim
 
 
 def _json_ready(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+    """Times as ISO text, in place: the dict is the event's own copy."""
+    for name, value in values.items():
+        if isinstance(value, datetime):
+            values[name] = value.isoformat()
+    return values
 
 
 class _RunTally:
@@ -245,10 +256,11 @@ def import_document(
             store = IndicatorStore(connection, source.id, run_id, warninglists)
             run_day = datetime.combine(utc_now().date(), time(), tzinfo=utc_now().tzinfo)
             events = _observations(request.document, feed_format, defaults, tally, run_day)
-            for batch in _batches(events, BATCH_EVENTS):
-                store.merge(batch)
-                if progress:
-                    progress(tally.rows)
+            with bulk_cache(connection):
+                for batch in _batches(events, BATCH_EVENTS):
+                    store.merge(batch)
+                    if progress:
+                        progress(tally.rows)
             if tally.rows == 0:
                 raise InputError([RowProblem(request.document.name, "the document has no rows")])
             _finish(session, run_id, "succeeded", feed_format.name, tally, store)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, select
 
 from garrison.core.bulk import insert_rows, update_rows
 from garrison.core.clock import utc_now
@@ -85,36 +85,43 @@ def range_keys(key: IndicatorKey) -> tuple[str | None, str | None]:
     return address_key(network.network_address), address_key(network.broadcast_address)
 
 
-def _merge_lists(stored: Iterable[Any], added: Iterable[Any]) -> list[Any]:
-    return sorted(set(stored) | set(added))
-
-
 def _merged_indicator(
     stored: dict[str, Any], group: list[Observation], source_id: int, warninglists: list[str]
 ) -> dict[str, Any]:
     """The indicator's columns after this batch's observations; the value is as shareable as
-    its most open source (TLP), as trusted as its most confident one."""
-    tlp = Tlp(stored["tlp"])
+    its most open source (TLP), as trusted as its most confident one. One pass over the
+    group: this runs for each of a million indicators."""
+    first_seen, last_seen = stored["first_seen"], stored["last_seen"]
+    confidence, tlp = stored["confidence"], Tlp(stored["tlp"])
+    expires_at, classification = stored["expires_at"], stored["classification_type"]
+    tags, malware = set(stored["tags"]), set(stored["malware"])
     for observation in group:
-        tlp = tlp if tlp.rank <= observation.tlp.rank else observation.tlp
-    expiries = [o.expires_at for o in group if o.expires_at] + (
-        [stored["expires_at"]] if stored["expires_at"] else []
-    )
-    classification = next(
-        (o.classification_type for o in reversed(group) if o.classification_type),
-        stored["classification_type"],
-    )
+        if observation.first_seen < first_seen:
+            first_seen = observation.first_seen
+        if observation.last_seen > last_seen:
+            last_seen = observation.last_seen
+        if observation.confidence > confidence:
+            confidence = observation.confidence
+        if observation.tlp.rank < tlp.rank:
+            tlp = observation.tlp
+        if observation.expires_at and (expires_at is None or observation.expires_at > expires_at):
+            expires_at = observation.expires_at
+        if observation.classification_type:
+            classification = observation.classification_type
+        tags.update(observation.tags)
+        if observation.malware:
+            malware.add(observation.malware)
     return {
-        "first_seen": min([stored["first_seen"], *(o.first_seen for o in group)]),
-        "last_seen": max([stored["last_seen"], *(o.last_seen for o in group)]),
-        "confidence": max([stored["confidence"], *(o.confidence for o in group)]),
+        "first_seen": first_seen,
+        "last_seen": last_seen,
+        "confidence": confidence,
         "tlp": tlp.value,
-        "tags": _merge_lists(stored["tags"], (t for o in group for t in o.tags)),
-        "malware": _merge_lists(stored["malware"], (o.malware for o in group if o.malware)),
+        "tags": sorted(tags),
+        "malware": sorted(malware),
         "classification_type": classification,
-        "expires_at": max(expiries) if expiries else None,
+        "expires_at": expires_at,
         "warninglists": warninglists,
-        "source_ids": _merge_lists(stored["source_ids"], [source_id]),
+        "source_ids": sorted({*stored["source_ids"], source_id}),
     }
 
 
@@ -182,14 +189,18 @@ class IndicatorStore:
             table.c.value,
             *(table.c[name] for name in _INDICATOR_COLUMNS),
         ]
+        by_type: dict[IndicatorType, list[str]] = {}
+        for key in keys:
+            by_type.setdefault(key.type, []).append(key.value)
         stored: dict[IndicatorKey, dict[str, Any]] = {}
-        for start in range(0, len(keys), LOOKUP_CHUNK):
-            chunk = keys[start : start + LOOKUP_CHUNK]
-            wanted = tuple_(table.c.type, table.c.value).in_(
-                [(k.type.value, k.value) for k in chunk]
-            )
-            for row in self.connection.execute(select(*columns).where(wanted)).mappings():
-                stored[IndicatorKey(IndicatorType(row["type"]), row["value"])] = dict(row)
+        for kind, values in by_type.items():
+            # type = ? AND value IN (...) searches the (type, value) index; SQLite scans the
+            # whole index for a row-value IN.
+            for start in range(0, len(values), LOOKUP_CHUNK):
+                chunk = values[start : start + LOOKUP_CHUNK]
+                query = select(*columns).where(table.c.type == kind.value, table.c.value.in_(chunk))
+                for row in self.connection.execute(query).mappings():
+                    stored[IndicatorKey(kind, row["value"])] = dict(row)
         return stored
 
     def _warninglisted(self, keys: list[IndicatorKey]) -> dict[IndicatorKey, list[str]]:
@@ -279,12 +290,15 @@ class IndicatorStore:
         for observation in batch:
             slot = (ids[observation.key], observation.observed_key)
             previous = wanted.get(slot)
-            row = dict(observation.sighting)
+            row = observation.sighting
             if previous is not None:
                 # the same observation twice in one document: one sighting, counts added
-                row["count"] = previous["count"] + row["count"]
-                row["raw"] = previous["raw"]
-                row["line"] = previous["line"]
+                row = {
+                    **row,
+                    "count": previous["count"] + row["count"],
+                    "raw": previous["raw"],
+                    "line": previous["line"],
+                }
             wanted[slot] = row
         # An indicator created by this batch has no sightings yet: only the others are looked up.
         stored = self._stored_sightings(

@@ -49,7 +49,7 @@ class Tlp(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Tlp).index(self)
+        return _TLP_RANKS[self]
 
     @classmethod
     def parse(cls, text: str) -> Tlp:
@@ -64,3 +64,7 @@ class Tlp(StrEnum):
 
     def most_restrictive(self, other: Tlp) -> Tlp:
         return self if self.rank >= other.rank else other
+
+
+_TLP_RANKS = {label: rank for rank, label in enumerate(Tlp)}
+"""Looked up for every observation a feed import merges: a dict, not a list search."""
