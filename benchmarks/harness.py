@@ -170,7 +170,9 @@ def measure(
     )
     problem = f"  (expected {expected}, got {wrong})" if wrong else ""
     print(
-        f"  {backend:<10} {phase:<28} {result.seconds:7.1f} s  {result.note}{problem}", flush=True
+        f"  {backend:<10} {phase:<28} {result.seconds:7.1f} s  cpu {result.cpu:6.1f} s  "
+        f"peak {result.peak_mib:5.0f} MiB  {result.note}{problem}",
+        flush=True,
     )
     return result
 
