@@ -12,6 +12,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -82,9 +83,10 @@ def body_text(text: str) -> str:
 
 
 def safe_filename(name: str) -> str:
-    """An attachment name without folders or control characters, short enough for clients."""
+    """An attachment name without folders or control characters, short enough for clients,
+    and never starting an encoded word ('=?'), which mail readers would decode."""
     base = re.split(r"[\\/]", name)[-1]
-    cleaned = one_line(base).strip(". ")
+    cleaned = one_line(base).replace("=?", "=_").strip(". ")
     return cleaned[:MAX_FILENAME_CHARS] or "attachment"
 
 
@@ -107,6 +109,20 @@ def message_id(key: str, sender: str) -> str:
     return f"<outbox.{digest}@{domain}>"
 
 
+def _set_text_header(message: EmailMessage, name: str, value: str) -> None:
+    """A free-text header; anything beyond ASCII is sent wholly as UTF-8 encoded words.
+
+    The email package's own folding drops a space between encoded words of a long
+    Vietnamese subject; the legacy `Header` encoder keeps every character inside the words.
+    Text that itself looks like an encoded word ('=?utf-8?q?…?=') would be decoded by every
+    reader, so it is encoded too (RFC 2047 §5)."""
+    if value.isascii() and "=?" not in value:
+        message[name] = value
+        return
+    encoded = Header(value, "utf-8", header_name=name).encode(linesep=SMTP.linesep)
+    message.set_raw(name, encoded)
+
+
 def compose(mail: Email, subject_prefix: str) -> EmailMessage:
     """The MIME message: text (and HTML) alternatives, then the attachments.
 
@@ -115,9 +131,9 @@ def compose(mail: Email, subject_prefix: str) -> EmailMessage:
     message = EmailMessage(policy=SMTP)
     message["From"] = mail.sender
     message["To"] = ", ".join(mail.recipients)
-    message["Subject"] = prefixed_subject(mail.subject, subject_prefix)
+    _set_text_header(message, "Subject", prefixed_subject(mail.subject, subject_prefix))
     message["Message-ID"] = message_id(mail.key, mail.sender)
-    message["X-Garrison-Delivery"] = one_line(mail.key)
+    _set_text_header(message, "X-Garrison-Delivery", one_line(mail.key))
     message.set_content(body_text(mail.text), charset="utf-8", cte="quoted-printable")
     if mail.html is not None:
         message.add_alternative(
