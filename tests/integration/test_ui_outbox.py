@@ -160,3 +160,19 @@ def test_members_sessions_never_see_outbox_rows(province: Database) -> None:
         assert session.scalar(select(func.count()).select_from(OutboxAttachment)) == 0
     with province.session() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 4
+
+
+def test_markup_in_a_message_is_shown_as_text(client: TestClient, province: Database) -> None:
+    with province.session() as session:
+        message = enqueue_email(
+            session,
+            key="notice:<b>x</b>",
+            recipients=[],
+            subject='<script>alert("tiêu đề")</script>',
+            text="",
+        )
+        message.last_error = "<img src=x onerror=alert(1)>"
+    sign_in(client, "quantri")
+    page = client.get("/outbox?search=script").text
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
