@@ -23,6 +23,7 @@ from garrison.cli.main import app
 from garrison.core.clock import utc_now
 from garrison.core.db import Database
 from garrison.core.settings import Settings, load_settings
+from garrison.notify.channels.smtp import SmtpChannel
 from garrison.notify.delivery import CLAIM_LEASE, deliver_due
 from garrison.notify.mail import Attachment, message_id
 from garrison.notify.models import OutboxAttachment, OutboxMessage
@@ -358,11 +359,11 @@ def test_a_sender_killed_mid_batch_delivers_every_mail_exactly_once(
     try:
 
         def fourth_is_being_sent() -> bool:
+            """Three mails sent and recorded, the fourth claimed and waiting at MAIL FROM."""
+            assert sender.poll() is None, "the sender ended before it could be killed"
             with database.session() as session:
-                sending = session.scalar(
-                    select(func.count()).where(OutboxMessage.status == "sending")
-                )
-            return len(smtp.received) == 3 and sending == 1
+                states = session.scalars(select(OutboxMessage.status)).all()
+            return states.count("sent") == 3 and states.count("sending") == 1
 
         _wait_for(fourth_is_being_sent, "the sender to reach the fourth mail")
     finally:
@@ -412,3 +413,30 @@ def test_command_line_lists_retries_and_releases(
     ]
     bad = runner.invoke(app, ["--database-url", database_url, "outbox", "list", "--status", "x"])
     assert bad.exit_code == 2
+
+
+class SenderKilled(BaseException):
+    """Stands for the process dying: nothing in the sender catches it."""
+
+
+class DyingAfterAcceptance(SmtpChannel):
+    """Sends for real, then 'dies' before the sender can record the mail as sent."""
+
+    def send(self, message: OutboxMessage) -> str | None:
+        super().send(message)
+        raise SenderKilled
+
+
+def test_a_crash_after_acceptance_repeats_one_mail_with_the_same_message_id(
+    database: Database, smtp: MailServer, settings: Settings
+) -> None:
+    """The one window no outbox closes, as the sender documents it: the repeat is
+    recognisable, carrying the Message-ID of the first delivery."""
+    queue(database, "notice:90", ["syt@sonlam.gov.vn"])
+    with pytest.raises(SenderKilled), DyingAfterAcceptance(settings) as dying:
+        deliver_due(database, settings, channels={"email": dying})
+    assert deliver_due(database, settings, now=utc_now() + CLAIM_LEASE / 2).outcomes == []
+    later = utc_now() + CLAIM_LEASE + timedelta(minutes=1)
+    assert deliver_due(database, settings, now=later).sent == 1
+    first, repeat = (mail.message["Message-ID"] for mail in smtp.received)
+    assert first == repeat == message_id("notice:90", SENDER)
