@@ -9,7 +9,7 @@ lock. Either way each value is bound as SQLAlchemy would bind it, without its pe
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from operator import itemgetter
 from typing import Any
 
@@ -26,6 +26,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from garrison.core.clock import utc_now
 
@@ -38,18 +39,36 @@ Process = Callable[[Any], Any]
 
 
 @contextmanager
-def bulk_cache(connection: Connection) -> Iterator[None]:
-    """A SQLite page cache that holds the indexes a million-row import writes into at random
-    places (the default 2 MiB makes each insert read pages back), restored afterwards."""
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    previous = int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
-    connection.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+def bulk_writing(connection: Connection) -> Iterator[None]:
+    """Settings for merging a million rows on this connection, restored afterwards.
+
+    SQLite: a page cache that holds the indexes written into at random places (the default
+    2 MiB makes each insert read pages back). PostgreSQL: a plan for each lookup, since
+    psycopg prepares a statement run five times and the server may then keep a generic plan
+    made while the tables were empty: a sequential scan, run again as they grow."""
+    if connection.dialect.name == "sqlite":
+        previous = int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        restore = f"PRAGMA cache_size = {previous}"
+    elif connection.dialect.name == "postgresql":
+        previous_mode = connection.exec_driver_sql("SHOW plan_cache_mode").scalar_one()
+        if previous_mode not in ("auto", "force_custom_plan", "force_generic_plan"):
+            raise ValueError(f"unknown plan_cache_mode {previous_mode!r}")
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+        restore = f"SET LOCAL plan_cache_mode = {previous_mode}"
+    else:
+        restore = ""
     try:
         yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size = {previous}")
+    except BaseException:
+        # A failed PostgreSQL transaction drops SET LOCAL with it; SQLite's cache must shrink
+        # before the connection goes back to the pool, without hiding the error.
+        if connection.dialect.name == "sqlite":
+            with suppress(SQLAlchemyError):
+                connection.exec_driver_sql(restore)
+        raise
+    if restore:
+        connection.exec_driver_sql(restore)
 
 
 def reserve_ids(connection: Connection, table: Table, count: int) -> list[int]:

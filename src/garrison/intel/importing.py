@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from garrison.core.audit import current_actor
-from garrison.core.bulk import bulk_cache
+from garrison.core.bulk import bulk_writing
 from garrison.core.clock import utc_now
 from garrison.core.db import Database
 from garrison.core.errors import GarrisonError, InputError, NotFoundError, RowProblem
@@ -256,7 +256,7 @@ def import_document(
             store = IndicatorStore(connection, source.id, run_id, warninglists)
             run_day = datetime.combine(utc_now().date(), time(), tzinfo=utc_now().tzinfo)
             events = _observations(request.document, feed_format, defaults, tally, run_day)
-            with bulk_cache(connection):
+            with bulk_writing(connection):
                 for batch in _batches(events, BATCH_EVENTS):
                     store.merge(batch)
                     if progress:
